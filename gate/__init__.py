@@ -1,0 +1,7 @@
+"""deploy-gate: may this deployment go further?
+
+The package is a library first (config -> runner -> junit -> policy -> reports -> publishers,
+one direction) and a command second (`gate`, see :mod:`gate.cli`).
+"""
+
+__version__ = "0.1.0"

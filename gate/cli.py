@@ -1,0 +1,91 @@
+"""`gate`: the command line (DESIGN.md 3.1, 3.2).
+
+Each subcommand lives in `gate.commands.<name>` with `main(args) -> int` and is imported only
+when used, so `gate --help` stays fast. Exit codes: 0 pass, 1 block, 2 usage/configuration.
+An unexpected exception is an internal failure: a block (1) with a message, never a pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gate import __version__
+from gate.errors import UsageError
+
+EXIT_PASS, EXIT_BLOCK, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors already; keep its message but say how to get help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"gate: error: {message}\nRun `{self.prog} --help` for the options.\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gate", description="May this deployment go further? pass or block.")
+    parser.add_argument("--version", action="version", version=f"deploy-gate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run the configured suites against the target")
+    run.add_argument("--config", help="gate.toml path (default: $GATE_CONFIG, gate.toml)")
+    run.add_argument("--target", help="base URL to check (default: $GATE_TARGET_URL, config)")
+    run.add_argument("--suites", help="comma list of smoke,e2e,stress (default: config)")
+    run.add_argument("--junit", action="append", default=[], help="extra JUnit path/glob")
+    _out(run)
+
+    report = sub.add_parser("report", help="verdict from existing JUnit files (any producer)")
+    report.add_argument("junit", nargs="+", help="JUnit files, folders or globs")
+    report.add_argument("--config", help="gate.toml path (for the policy)")
+    _out(report)
+
+    publish = sub.add_parser("publish", help="post the verdict to GitHub")
+    publish.add_argument("--result", default="gate-results/result.json", help="result.json path")
+    publish.add_argument("--dry-run", action="store_true", help="print the calls, send none")
+    publish.add_argument("--config", help="gate.toml path")
+
+    merge = sub.add_parser("merge", help="merge shard outputs into one result")
+    merge.add_argument("dirs", nargs="+", help="shard output directories")
+    merge.add_argument("--config", help="gate.toml path (for the policy and thresholds)")
+    _out(merge, required=True)
+
+    demo = sub.add_parser("demo", help="gate the bundled demo service on loopback")
+    demo.add_argument("--fault", help="inject a fault into the demo service (see --list-faults)")
+    demo.add_argument("--list-faults", action="store_true", help="list the injectable faults")
+    _out(demo)
+    return parser
+
+
+def _out(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument(
+        "--out",
+        required=required,
+        default=None if required else "gate-results",
+        help="output directory (default: gate-results/)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = importlib.import_module(f"gate.commands.{args.command}")
+    try:
+        return int(command.main(args))
+    except UsageError as exc:
+        print(f"gate {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"gate {args.command}: interrupted: block", file=sys.stderr)
+        return EXIT_BLOCK
+    except Exception as exc:  # fail closed: an internal failure is a block, never a pass
+        print(
+            f"gate {args.command}: internal error, the verdict is block: "
+            f"{type(exc).__name__}: {exc}\n"
+            "This is a bug in deploy-gate; please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return EXIT_BLOCK

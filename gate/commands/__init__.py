@@ -1,0 +1,1 @@
+"""One module per `gate` subcommand, each with `main(args) -> int`."""

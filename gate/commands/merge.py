@@ -1,0 +1,9 @@
+"""`gate merge`: not built yet."""
+
+import argparse
+import sys
+
+
+def main(args: argparse.Namespace) -> int:
+    print("gate merge: not implemented yet; the verdict is block", file=sys.stderr)
+    return 1

@@ -1,0 +1,181 @@
+"""Find, read, interpolate and validate the configuration.
+
+Every failure is a `ConfigError` whose message names the file, the key path, what was expected
+and what was found, so that exit code 2 comes with a fix a person can make.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from gate.config.schema import GateConfig
+from gate.errors import ConfigError
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_MAX_FOUND = 60
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> GateConfig:
+    """Load the configuration.
+
+    `path` wins, then `$GATE_CONFIG`, then `gate.toml`, then `[tool.gate]` of `pyproject.toml`
+    in the current directory; with none of these, the defaults. A path that was asked for
+    explicitly and does not exist is an error, never a silent fall-back to defaults.
+    """
+    env = os.environ if env is None else env
+    explicit = path if path is not None else env.get("GATE_CONFIG") or None
+    if explicit is not None:
+        file = Path(explicit)
+        if not file.is_file():
+            raise ConfigError(f"{file}: configuration file not found (from --config/GATE_CONFIG)")
+        return _load_file(file, env)
+    if Path("gate.toml").is_file():
+        return _load_file(Path("gate.toml"), env)
+    pyproject = Path("pyproject.toml")
+    if pyproject.is_file() and "gate" in _read_toml(pyproject).get("tool", {}):
+        return _load_file(pyproject, env)
+    return GateConfig()
+
+
+def _load_file(file: Path, env: Mapping[str, str]) -> GateConfig:
+    data = _read_toml(file)
+    prefix = ""
+    if file.name == "pyproject.toml":
+        data = data.get("tool", {}).get("gate", {})
+        prefix = "tool.gate."
+    return validate_config(data, source=str(file), env=env, key_prefix=prefix)
+
+
+def validate_config(
+    data: dict[str, Any],
+    *,
+    source: str = "<config>",
+    env: Mapping[str, str] | None = None,
+    key_prefix: str = "",
+) -> GateConfig:
+    """Interpolate `${VAR}` from `env` and validate `data` into a `GateConfig`."""
+    env = os.environ if env is None else env
+    secrets: set[str] = set()
+    data = _interpolate(data, env, secrets, source, key_prefix)
+    try:
+        config = GateConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source, key_prefix, secrets)) from None
+    secrets.update(s for s in config.secrets if s)
+    config._source = source
+    config._secret_values = frozenset(secrets)
+    return config
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+
+
+def _interpolate(value: Any, env: Mapping[str, str], secrets: set[str], src: str, key: str) -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in every string, remembering values as secrets."""
+    if isinstance(value, dict):
+        return {k: _interpolate(v, env, secrets, src, f"{key}{k}.") for k, v in value.items()}
+    if isinstance(value, list):
+        return [
+            _interpolate(v, env, secrets, src, f"{key.rstrip('.')}[{i}].")
+            for i, v in enumerate(value)
+        ]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = env.get(name)
+        if found is None:
+            if default is None:
+                raise ConfigError(
+                    f"{src}: key '{key.rstrip('.')}' uses ${{{name}}}, but the environment "
+                    f"variable {name} is not set; set it (in Actions: `env: {name}: "
+                    f"${{{{ secrets.{name} }}}}`) or write ${{{name}:-default}}"
+                )
+            return default
+        if found:
+            secrets.add(found)
+        return found
+
+    return _VAR.sub(substitute, value)
+
+
+def _describe(exc: ValidationError, source: str, prefix: str, secrets: set[str]) -> str:
+    lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s)):"]
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        key = prefix + _join_loc(loc)
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  - unknown key '{key}'{_suggest(loc)}")
+        elif error["type"] == "missing":
+            lines.append(f"  - missing required key '{key}'")
+        else:
+            value = error.get("input")
+            secret = isinstance(value, str) and value in secrets
+            found = "a secret value (redacted)" if secret else _show(value)
+            lines.append(f"  - key '{key}': {error['msg'].lower()}; found {found}")
+    return "\n".join(lines)
+
+
+def _join_loc(loc: list[str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
+
+
+def _suggest(loc: list[str]) -> str:
+    """A "did you mean" for a near-miss key, from the fields allowed where it stands."""
+    model: Any = GateConfig
+    for part in loc[:-1]:
+        model = _field_model(model, part)
+        if model is None:
+            return ""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    allowed = ", ".join(sorted(model.model_fields))
+    return f" (did you mean '{close[0]}'?)" if close else f" (allowed: {allowed})"
+
+
+def _field_model(model: Any, part: str) -> Any:
+    """The model class a key path step leads to (through lists, dicts and optionals)."""
+    if part.isdigit() or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return model
+    field = model.model_fields.get(part)
+    if field is None:
+        return None
+    return _inner_model(field.annotation)
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    kind = type(value).__name__
+    if len(text) > _MAX_FOUND:
+        text = text[: _MAX_FOUND - 3] + "..."
+    return f"{text} ({kind})"

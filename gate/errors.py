@@ -1,0 +1,17 @@
+"""The two kinds of failure the command line distinguishes (DESIGN.md 3.2).
+
+`UsageError` (and its child `ConfigError`) ends in exit code 2 with the message alone; anything
+else that escapes a command is an internal failure, which is a block (exit 1), never a pass.
+"""
+
+
+class GateError(Exception):
+    """Base for errors the gate raises on purpose, with a message meant for a person."""
+
+
+class UsageError(GateError):
+    """Bad command line or input the user must fix before the gate can run: exit code 2."""
+
+
+class ConfigError(UsageError):
+    """The configuration is invalid. The message names the file, the key, expected and found."""

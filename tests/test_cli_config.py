@@ -1,0 +1,50 @@
+"""The command line's exit codes and the configuration loader's error messages."""
+
+from pathlib import Path
+
+import pytest
+
+from gate.cli import main
+from gate.config import load_config, validate_config
+from gate.errors import ConfigError
+
+
+def test_unknown_key_names_file_key_and_suggestion(tmp_path: Path) -> None:
+    cfg = tmp_path / "gate.toml"
+    cfg.write_text("[policy]\nskip_budjet = 3\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg, env={})
+    message = str(info.value)
+    assert str(cfg) in message
+    assert "policy.skip_budjet" in message
+    assert "did you mean 'skip_budget'" in message
+
+
+def test_wrong_type_says_expected_and_found() -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_config({"policy": {"min_tests": "5"}}, source="x.toml", env={})
+    assert "policy.min_tests" in str(info.value)
+    assert "'5' (str)" in str(info.value)
+
+
+def test_interpolation_registers_secret_and_missing_var_is_named() -> None:
+    config = validate_config({"auth": {"bearer": "Bearer ${TOKEN}"}}, env={"TOKEN": "s3cr3t"})
+    assert config.auth.bearer == "Bearer s3cr3t"
+    assert "s3cr3t" in config.secret_values
+    with pytest.raises(ConfigError, match="TOKEN is not set"):
+        validate_config({"auth": {"bearer": "${TOKEN}"}}, env={})
+    defaulted = validate_config({"target": "${URL:-http://127.0.0.1:1}"}, env={})
+    assert defaulted.target == "http://127.0.0.1:1"
+    assert not defaulted.secret_values
+
+
+def test_pyproject_tool_gate_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.gate]\nenvironment = "preview"\nbogus = 1\n')
+    with pytest.raises(ConfigError, match=r"tool\.gate\.bogus"):
+        load_config(env={})
+
+
+def test_missing_explicit_config_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "nothing.xml", "--config", "/nonexistent/gate.toml"]) == 2
+    assert "/nonexistent/gate.toml" in capsys.readouterr().err
