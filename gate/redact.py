@@ -1,0 +1,69 @@
+"""Secret redaction for everything that leaves the process (reports, comments, logs).
+
+Test names, failure messages and server responses are untrusted and end up in public PR
+comments. Redaction happens where that text enters the gate (the JUnit reader, the check
+modules), so `result.json` is as clean as the comment; escaping for Markdown/HTML is a separate,
+later step done by the renderers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "***"
+
+# Shapes of credentials worth hiding even when nobody configured them. Each pattern's first group
+# (when it has one) is kept, so "Authorization: Bearer abc" becomes "Authorization: Bearer ***".
+_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        # Authorization / Proxy-Authorization / Cookie / Set-Cookie / X-Api-Key header values
+        r"(?i)((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token|digest)?\s*)"
+        r"[^\s\"',;]+",
+        r"(?i)((?:set-)?cookie[\"']?\s*[:=]\s*[\"']?)[^\r\n\"']+",
+        r"(?i)((?:x-)?api[-_]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+",
+        # key=value / "key": "value" pairs whose key says secret
+        r"(?i)((?:password|passwd|secret|token|access_token|refresh_token|client_secret)"
+        r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]{4,}",
+        # GitHub tokens (classic and fine-grained), Slack, AWS access keys, Google API keys
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b",
+        r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+        r"\bAIza[0-9A-Za-z_-]{35}\b",
+        r"\bsk-[A-Za-z0-9_-]{20,}\b",
+        # JWTs: three base64url segments, the first two JSON objects ("eyJ")
+        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+        # PEM private keys
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+    )
+)
+
+
+class Redactor:
+    """Replaces configured secret values and common credential shapes with `***`.
+
+    Secrets shorter than 4 characters are ignored: masking every "a" would destroy the text
+    and hide nothing worth hiding.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        values = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets = re.compile("|".join(re.escape(v) for v in values)) if values else None
+
+    def __call__(self, text: str) -> str:
+        return self.redact(text)
+
+    def redact(self, text: str) -> str:
+        if not text:
+            return text
+        if self._secrets is not None:
+            text = self._secrets.sub(MASK, text)
+        for pattern in _PATTERNS:
+            text = pattern.sub(_keep_prefix, text)
+        return text
+
+
+def _keep_prefix(match: re.Match[str]) -> str:
+    prefix = match.group(1) if match.re.groups else ""
+    return f"{prefix or ''}{MASK}"
