@@ -35,7 +35,9 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:password|passwd|pwd|secret|token|private[_-]?key|session[_-]?id)"
         r"(?:[_-][a-z0-9]{1,30}){0,4}[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]{4,}",
         # GitHub tokens (classic and fine-grained), Slack, AWS access keys, Google API keys
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        # (no leading word boundary: the prefixes are distinctive, and text glued to a token,
+        # as in "tokenghp_...", must not save it)
+        r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})",
         r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b",
         r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
         r"\bAIza[0-9A-Za-z_-]{35}\b",

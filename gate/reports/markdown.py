@@ -179,12 +179,10 @@ def _totals_table(result: GateResult, red: Redactor) -> str:
         rows.append(_totals_row(name, _suite_outcome(suite), suite.totals, suite.duration_s))
     hidden = len(result.suites) - MAX_SUITE_ROWS
     if hidden > 0:
-        rows.append(f"| … {hidden:,} more suites (see result.json) |||||||||||")
+        rows.append(f"| … {hidden:,} more suites (see result.json) |" + " |" * 9)
     if len(result.suites) > 1:
         outcome = f"{facts.OUTCOME_ICON[result.outcome]} {result.outcome}"
-        rows.append(
-            _totals_row("**Total**", f"**{outcome}**", result.totals, result.duration_s)
-        )
+        rows.append(_totals_row("**Total**", f"**{outcome}**", result.totals, result.duration_s))
     return "\n".join(rows)
 
 
@@ -226,8 +224,7 @@ def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
             rows.append(["", f"… {more:,} more thresholds", "", ""])
         blocks.append(_table(["", "Metric", "Limit", "Measured"], "|:-:|---|---|--:|", rows))
     counted = [
-        f"**{title}:** "
-        + ", ".join(f"{md_inline(safe_text(k, 40, red))} × {v}" for k, v in pairs)
+        f"**{title}:** " + ", ".join(f"{md_inline(safe_text(k, 40, red))} × {v}" for k, v in pairs)
         for title, pairs in stress_rows.counters(stress)
     ]
     if counted:
@@ -275,10 +272,9 @@ def _item(kind: str, entry: facts.Entry, red: Redactor) -> str:
     if kind == "failing":
         return _failing_item(entry.suite, entry.problem, red)
     p = entry.problem
-    line = (
-        f"- {facts.PROBLEM_ICON.get(p.outcome, '•')} **{md_inline(safe_id(entry.suite.name, 80, red))}**"
-        f" › {md_inline(safe_id(p.id, ID_CHARS, red))}"
-    )
+    suite = md_inline(safe_id(entry.suite.name, 80, red))
+    icon = facts.PROBLEM_ICON.get(p.outcome, "•")
+    line = f"- {icon} **{suite}** › {md_inline(safe_id(p.id, ID_CHARS, red))}"
     message = safe_text(p.message, LINE_CHARS, red)
     return f"{line} — {md_inline(message)}" if message else line
 
@@ -290,8 +286,9 @@ def _failing_item(suite: SuiteResult, p: Problem, red: Redactor) -> str:
     if p.duration_s:
         labels.append(facts.duration(p.duration_s))
     first_line = safe_text(p.message[: LINE_CHARS * 4].split("\n", 1)[0], LINE_CHARS, red)
+    icon = facts.PROBLEM_ICON.get(p.outcome, "❌")
     summary = (
-        f"{facts.PROBLEM_ICON.get(p.outcome, '❌')} <b>{html_text(safe_id(suite.name, 80, red))}</b>"
+        f"{icon} <b>{html_text(safe_id(suite.name, 80, red))}</b>"
         f" › <code>{html_text(safe_id(p.id, ID_CHARS, red))}</code>"
         f" ({html_text(', '.join(labels))})"
     )

@@ -32,7 +32,13 @@ TOP_OTHER = 5
 LINE_CHARS = 160
 NAME_CHARS = 100
 
-PLAIN_MARK = {"failed": "FAIL", "error": "ERROR", "flaky": "FLAKY", "quarantined": "QUAR", "skipped": "SKIP"}
+PLAIN_MARK = {
+    "failed": "FAIL",
+    "error": "ERROR",
+    "flaky": "FLAKY",
+    "quarantined": "QUAR",
+    "skipped": "SKIP",
+}
 STYLE = {
     Outcome.PASSED: "green",
     Outcome.WARNED: "yellow",
@@ -131,7 +137,9 @@ def _plain_suites(result: GateResult, red: Redactor) -> list[str]:
     for name, suite in zip(names, result.suites, strict=False):
         counts = "".join(f" {getattr(suite.totals, c):>7,}" for c in _COLUMNS)
         outcome = f"{suite.outcome}" + ("" if suite.blocking else " (advisory)")
-        lines.append(f"  {name.ljust(width)}{counts} {facts.duration(suite.duration_s):>9} {outcome}")
+        lines.append(
+            f"  {name.ljust(width)}{counts} {facts.duration(suite.duration_s):>9} {outcome}"
+        )
     if len(result.suites) > 50:
         lines.append(f"  ... {len(result.suites) - 50:,} more suites (see result.json)")
     return lines
@@ -143,24 +151,33 @@ def _plain_problems(result: GateResult, kind: str, red: Redactor) -> list[str]:
         return []
     top = TOP_FAILING_PLAIN if kind == "failing" else TOP_OTHER
     shown = found[:top]
-    title = f"{kind} tests ({len(found):,})" if len(shown) == len(found) else (
-        f"{kind} tests (showing {len(shown):,} of {len(found):,}; all in result.json)"
+    title = (
+        f"{kind} tests ({len(found):,})"
+        if len(shown) == len(found)
+        else (f"{kind} tests (showing {len(shown):,} of {len(found):,}; all in result.json)")
     )
     lines = [f"{title}:"]
     for entry in shown:
         p = entry.problem
         where = f"{_name(entry.suite.name, 30, red)} > {_name(p.id, NAME_CHARS, red)}"
         message = _text(p.message[: LINE_CHARS * 4], LINE_CHARS, red)
-        lines.append(f"  {PLAIN_MARK.get(p.outcome, '-')} {where}" + (f": {message}" if message else ""))
+        lines.append(
+            f"  {PLAIN_MARK.get(p.outcome, '-')} {where}" + (f": {message}" if message else "")
+        )
     return lines
 
 
 def _plain_stress(stress: dict[str, Any], red: Redactor) -> list[str]:
     lines = [f"stress: {stress_rows.overview(stress)}"]
-    lines.extend(f"  note: {_text(text, LINE_CHARS * 2, red)}" for _, text in stress_rows.notes(stress))
+    lines.extend(
+        f"  note: {_text(text, LINE_CHARS * 2, red)}" for _, text in stress_rows.notes(stress)
+    )
     rows, _ = stress_rows.latency_rows(stress)
     if rows:
-        lines.append(f"  {'metric (ms)':<32}" + "".join(f" {h:>8}" for h in ("count", *stress_rows.PERCENTILES)))
+        lines.append(
+            f"  {'metric (ms)':<32}"
+            + "".join(f" {h:>8}" for h in ("count", *stress_rows.PERCENTILES))
+        )
         for row in rows:
             lines.append(f"  {_name(row[0], 32, red):<32}" + "".join(f" {v:>8}" for v in row[1:]))
     for name, rate, n in stress_rows.rate_rows(stress)[0]:
@@ -214,10 +231,14 @@ def _rich_suites(result: GateResult, red: Redactor) -> Table:
     table.add_column("outcome")
     for suite in result.suites[:50]:
         counts = [f"{getattr(suite.totals, c):,}" for c in _COLUMNS]
-        outcome = Text(f"{facts.OUTCOME_ICON[suite.outcome]} {suite.outcome}", style=STYLE[suite.outcome])
+        outcome = Text(
+            f"{facts.OUTCOME_ICON[suite.outcome]} {suite.outcome}", style=STYLE[suite.outcome]
+        )
         if not suite.blocking:
             outcome.append(" (advisory)", style="dim")
-        table.add_row(Text(_name(suite.name, 30, red)), *counts, facts.duration(suite.duration_s), outcome)
+        table.add_row(
+            Text(_name(suite.name, 30, red)), *counts, facts.duration(suite.duration_s), outcome
+        )
     return table
 
 

@@ -86,7 +86,11 @@ def workflow_commands(result: GateResult, *, secrets: Iterable[str] = ()) -> lis
 
 def _problem_command(level: str, entry: facts.Entry, red: Redactor) -> str:
     p = entry.problem
-    title = f"{safe_id(entry.suite.name, 40, red)} › {safe_id(p.id, TITLE_CHARS, red)} ({p.outcome})"
+    title = (
+        f"{safe_id(entry.suite.name, 40, red)} › {safe_id(p.id, TITLE_CHARS, red)} ({p.outcome})"
+    )
     message = bound_block(p.message, MESSAGE_CHARS, red) or str(p.outcome)
     file = safe_text(p.file, 300, red) if p.file else None
-    return command(level, message, title=title, file=file, line=_safe_line(p.line) if file else None)
+    return command(
+        level, message, title=title, file=file, line=_safe_line(p.line) if file else None
+    )
