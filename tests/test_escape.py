@@ -37,6 +37,8 @@ HOSTILE = [
     "# heading",
     "1. not a list",
     "- not a list",
+    "+ nor this",
+    "=== nor a heading underline",
     "> not a quote",
     "@octocat please look",
     "fixes #1 and GH-2",

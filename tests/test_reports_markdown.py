@@ -168,7 +168,7 @@ def test_reasons_totals_and_sections_in_order() -> None:
         md.index("### ⏭️ Skipped tests"),
     ]
     assert order == sorted(order)
-    assert "JIRA\\-12" in md  # the quarantine reason is shown
+    assert "JIRA-12" in md  # the quarantine reason is shown
     assert "at tests/t.py\\:7" in md
     assert "(failed, p1, 0.2 s)" in md
     assert "[workflow run](<https://github.com/o/r/actions/runs/9>)" in md

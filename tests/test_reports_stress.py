@@ -173,3 +173,13 @@ def test_terminal_shows_percentiles_plain_and_rich() -> None:
     assert "\x1b[" in rich.getvalue()
     assert "http_req_duration" in rich.getvalue()
     assert "1,002" in rich.getvalue()
+
+
+def test_a_tight_limit_drops_whole_stress_tables_and_says_so() -> None:
+    md = render_markdown(with_stress(stress_summary()), limit=2_000)
+    assert len(md) <= 2_000
+    assert md.startswith("## ⛔ deploy-gate: block")
+    line = next(x for x in md.split("\n") if "Truncated" in x)
+    assert re.search(r"not shown here: \d+ summary sections?\.", line)
+    assert "```mermaid" not in md
+    assert "lines from bottom to top" not in md  # the legend goes with its chart

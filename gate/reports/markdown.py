@@ -42,16 +42,10 @@ RESERVE = 700
 URL_CHARS = 500
 
 SECTION_TITLE = {
-    "failing": "❌ Failing tests",
-    "flaky": "🔁 Flaky tests (failed, then passed on a rerun)",
-    "quarantined": "🧊 Quarantined tests (reported, not blocking)",
-    "skipped": "⏭️ Skipped tests",
-}
-KIND_WORD = {
-    "failing": "failing",
-    "flaky": "flaky",
-    "quarantined": "quarantined",
-    "skipped": "skipped",
+    "failing": "❌ Failing tests ({n})",
+    "flaky": "🔁 Flaky tests ({n}): failed, then passed on a rerun",
+    "quarantined": "🧊 Quarantined tests ({n}): reported, not blocking",
+    "skipped": "⏭️ Skipped tests ({n})",
 }
 
 
@@ -87,11 +81,14 @@ def render_markdown(
     url = _url(run_url, red)
     doc = _Doc()
     budget = limit - RESERVE - 2 * len(url or "")
+    skipped_blocks = 0
     for block in _head(result, red, url):
         if doc.size + doc.cost(block) <= budget:
             doc.add(block)
+        else:
+            skipped_blocks += 1
     shown, omitted = _sections(result, red, doc, budget)
-    note = _truncation_line(shown, omitted, limit, url)
+    note = _truncation_line(shown, omitted, skipped_blocks, limit, url)
     if note:
         doc.add(note)
     doc.add(_footer(url))
@@ -231,8 +228,8 @@ def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
         blocks.append("  \n".join(counted))
     graph = chart.latency_chart(stress.get("timeline"))
     if graph:
-        blocks.append("Latency per second of the run; lines from bottom to top: p50, p95, p99.")
-        blocks.append(graph)
+        legend = "Latency per second of the run; lines from bottom to top: p50, p95, p99."
+        blocks.append(f"{legend}\n\n{graph}")  # one block: never the legend without the chart
     return blocks
 
 
@@ -249,7 +246,7 @@ def _sections(
         if full or not omitted[kind]:
             continue
         items: list[str] = []
-        heading = f"### {SECTION_TITLE[kind]} ({omitted[kind]:,})"
+        heading = "### " + SECTION_TITLE[kind].format(n=f"{omitted[kind]:,}")
         separator = "\n\n" if kind == "failing" else "\n"
         size = len(heading) + 2
         for entry in facts.entries(result, kind):
@@ -308,21 +305,21 @@ def _failing_item(suite: SuiteResult, p: Problem, red: Redactor) -> str:
 
 
 def _truncation_line(
-    shown: dict[str, int], omitted: dict[str, int], limit: int, url: str | None
+    shown: dict[str, int], omitted: dict[str, int], blocks: int, limit: int, url: str | None
 ) -> str:
-    if not any(omitted.values()):
+    if not any(omitted.values()) and not blocks:
         return ""
     left_out = [
-        f"{omitted[k]:,} of {shown[k] + omitted[k]:,} {KIND_WORD[k]} tests"
-        for k in facts.KINDS
-        if omitted[k]
+        f"{omitted[k]:,} of {shown[k] + omitted[k]:,} {k} tests" for k in facts.KINDS if omitted[k]
     ]
+    if blocks:
+        left_out.insert(0, f"{blocks} summary {'section' if blocks == 1 else 'sections'}")
     where = "in `result.json` among the run's artifacts"
     if url:
         where = f"in `result.json` among the [run's artifacts]({url})"
     return (
-        f"> ✂️ **Truncated:** {', '.join(left_out)} are not shown here "
-        f"(this summary is limited to {limit:,} characters). The full list is {where}."
+        f"> ✂️ **Truncated** to {limit:,} characters; not shown here: {', '.join(left_out)}. "
+        f"Every test is listed {where}."
     )
 
 
