@@ -16,6 +16,13 @@ from gate.reports.chart import latency_chart
 NUMBER = r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)"
 
 
+@pytest.fixture(autouse=True)
+def colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich reads TERM/NO_COLOR from the environment: make the TTY tests independent of it."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 def stress_summary(**changes: Any) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "duration_s": 30.0,
@@ -173,6 +180,7 @@ def test_terminal_shows_percentiles_plain_and_rich() -> None:
     assert "\x1b[" in rich.getvalue()
     assert "http_req_duration" in rich.getvalue()
     assert "1,002" in rich.getvalue()
+    assert "http_req_failed: rate 1.25 % of 6,000" in rich.getvalue()
 
 
 def test_a_tight_limit_drops_whole_stress_tables_and_says_so() -> None:

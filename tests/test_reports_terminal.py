@@ -14,6 +14,13 @@ from gate.reports.workflow import escape_data, escape_property
 GHP = "ghp_" + "K3y5" * 10
 
 
+@pytest.fixture(autouse=True)
+def colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich reads TERM/NO_COLOR from the environment: make the TTY tests independent of it."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 def result_with(problems: list[Problem], *, blocking: bool = True) -> GateResult:
     failing = sum(p.outcome in ("failed", "error") for p in problems)
     outcome = Outcome.FAILED if failing else Outcome.PASSED

@@ -282,7 +282,7 @@ def _failing_item(suite: SuiteResult, p: Problem, red: Redactor) -> str:
         labels.append(safe_text(p.tier, 10, red))
     if p.duration_s:
         labels.append(facts.duration(p.duration_s))
-    first_line = safe_text(p.message[: LINE_CHARS * 4].split("\n", 1)[0], LINE_CHARS, red)
+    first_line = safe_text(str(p.message)[: LINE_CHARS * 4].split("\n", 1)[0], LINE_CHARS, red)
     icon = facts.PROBLEM_ICON.get(p.outcome, "❌")
     summary = (
         f"{icon} <b>{html_text(safe_id(suite.name, 80, red))}</b>"

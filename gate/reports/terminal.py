@@ -160,7 +160,7 @@ def _plain_problems(result: GateResult, kind: str, red: Redactor) -> list[str]:
     for entry in shown:
         p = entry.problem
         where = f"{_name(entry.suite.name, 30, red)} > {_name(p.id, NAME_CHARS, red)}"
-        message = _text(p.message[: LINE_CHARS * 4], LINE_CHARS, red)
+        message = _text(p.message, LINE_CHARS, red)
         lines.append(
             f"  {PLAIN_MARK.get(p.outcome, '-')} {where}" + (f": {message}" if message else "")
         )
@@ -215,7 +215,7 @@ def _rich_summary(result: GateResult, out: TextIO, red: Redactor) -> None:
             line = Text(f"  {facts.PROBLEM_ICON.get(p.outcome, '•')} ")
             line.append(_name(entry.suite.name, 30, red), style="bold")
             line.append(f" › {_name(p.id, NAME_CHARS, red)}")
-            message = _text(p.message[: LINE_CHARS * 4], LINE_CHARS, red)
+            message = _text(p.message, LINE_CHARS, red)
             if message:
                 line.append(f" — {message}", style="dim")
             console.print(line, overflow="ellipsis", no_wrap=True)
@@ -255,6 +255,8 @@ def _rich_stress(console: Console, stress: dict[str, Any], red: Redactor) -> Non
         for row in rows:
             table.add_row(Text(_name(row[0], 40, red)), *row[1:])
         console.print(table)
+    for name, rate, n in stress_rows.rate_rows(stress)[0]:
+        console.print(Text(f"  {_name(name, 40, red)}: rate {rate} of {n}"))
     for t in stress_rows.thresholds(stress)[0]:
         line = Text(f"  {stress_rows.threshold_icon(t.ok)} {_name(t.metric, 40, red)} ")
         line.append(_text(t.expression, 80, red))
