@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,3 +194,43 @@ def test_a_tight_limit_drops_whole_stress_tables_and_says_so() -> None:
     assert re.search(r"not shown here: \d+ summary sections?\.", line)
     assert "```mermaid" not in md
     assert "lines from bottom to top" not in md  # the legend goes with its chart
+
+
+MERMAID = Path(__file__).parent / "tools" / "mermaid"
+
+
+def mermaid_parse(diagram: str) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    if node is None or not (MERMAID / "node_modules" / "mermaid").is_dir():
+        pytest.skip("Mermaid's parser is not installed (run tests/tools/install-extras.sh)")
+    return subprocess.run(
+        [node, str(MERMAID / "parse.mjs")],
+        input=diagram,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_summary_chart_parses_with_mermaids_own_parser() -> None:
+    md = render_markdown(with_stress(stress_summary()))
+    block = re.search(r"```mermaid\n(.*?)\n```", md, flags=re.S)
+    assert block is not None
+    parsed = mermaid_parse(block.group(1))
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+    assert parsed.stdout.strip() == "xychart"
+    # The check has teeth: a value Mermaid's lexer does not accept is refused.
+    broken = mermaid_parse(block.group(1).replace("line [", "line [1e3, ", 1))
+    assert broken.returncode == 1
+    assert "parse error" in broken.stdout
+
+
+def test_odd_timelines_still_parse() -> None:
+    timeline: list[Any] = [
+        {"t": t / 4, "p50": 0.123 * t, "p95": None, "p99": 12345.678} for t in range(200)
+    ]
+    chart = latency_chart(timeline)
+    assert chart is not None
+    parsed = mermaid_parse(chart.removeprefix("```mermaid\n").removesuffix("\n```"))
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
