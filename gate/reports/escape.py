@@ -35,9 +35,10 @@ _MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
 _ISSUE_REF = re.compile(r"#(?=\d)")
 _GH_REF = re.compile(r"(?i)\b(GH)-(?=\d)")
 # Characters with a meaning in GitHub-flavoured Markdown inline text (and tables: `|`).
-# `:` is escaped too, so a URL in a test name is not turned into a link.
+# `:` is escaped too, so a URL in a test name is not turned into a link (and `www.` below).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~:])")
 # At the start of a list item these would open a nested list or a heading underline.
+_WWW = re.compile(r"(?i)(www)\.")
 _LEADING_MARKER = re.compile(r"^(\d*)([-+=.])")
 _BACKTICK_RUN = re.compile(r"`+")
 _WHITESPACE = re.compile(r"\s+")
@@ -117,7 +118,7 @@ def bound_block(text: object, limit: int, redactor: Redactor | None = None) -> s
 def md_inline(text: str) -> str:
     """Escape already-cleaned one-line text for Markdown inline context, table cells included."""
     text = neutralise(html.escape(text.replace("\n", " "), quote=False))  # & < >
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _WWW.sub(r"\1\\.", _MD_SPECIAL.sub(r"\\\1", text))
     return _LEADING_MARKER.sub(r"\1\\\2", text)
 
 
