@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from gate.model import SCHEMA_VERSION, GateResult, Outcome, Problem, SuiteResult, Totals, Verdict
-from gate.reports import result_json, write_reports
+from gate.reports import render_markdown, result_json, write_reports
 
 
 def sample() -> GateResult:
@@ -70,3 +70,32 @@ def test_rewriting_replaces_the_previous_files(tmp_path: Path) -> None:
     paths = write_reports(passing, tmp_path)
     assert json.loads(paths["result"].read_text(encoding="utf-8"))["verdict"] == "pass"
     assert paths["summary"].read_text(encoding="utf-8").startswith("## ✅ deploy-gate: pass")
+
+
+def test_readme_example_is_what_the_renderer_writes() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Example `summary.md`", 1)[1]
+    example = section.split("````markdown\n", 1)[1].split("\n````", 1)[0] + "\n"
+    problems = [
+        Problem("tests/smoke/test_api.py::test_create_job", "failed",
+                "AssertionError: POST /api/jobs answered 500, expected 201", 0.31,
+                "tests/smoke/test_api.py", 42, "p1", 'response: {"error": "internal"}'),
+    ]  # fmt: skip
+    others = [
+        Problem("tests/e2e/test_agents.py::test_ws_events", "skipped", "features.agents is false"),
+        Problem("tests/e2e/test_jobs.py::test_retry", "flaky", "passed on rerun 1"),
+    ]
+    result = GateResult(
+        Verdict.BLOCK,
+        Outcome.FAILED,
+        ["smoke: 1 test failed (blocking tier p1)", "e2e: 1 test skipped, budget 0"],
+        "https://pr-42.staging.example.com",
+        Totals(tests=14, passed=11, failed=1, skipped=1, flaky=1),
+        [
+            SuiteResult("smoke", Outcome.FAILED, Totals(6, 5, 1), 3.2, problems),
+            SuiteResult("e2e", Outcome.FAILED, Totals(8, 6, 0, 0, 1, 1), 38.0, others),
+        ],
+        duration_s=41.2,
+    )
+    run_url = "https://github.com/acme/shop/actions/runs/123"
+    assert render_markdown(result, run_url=run_url) == example
