@@ -314,3 +314,19 @@ def test_many_suites_and_reasons_are_bounded() -> None:
     assert "more suites (see result.json)" in md
     assert "… and 980 more reasons" in md
     assert_sound(md)
+
+
+def test_configured_secrets_are_masked_at_render_time() -> None:
+    res = result_of(
+        suite("smoke", [Problem("t::login", "failed", "login as admin with pw Sup3r-Secret-42")]),
+        reasons=["Sup3r-Secret-42 rejected"],
+    )
+    md = render_markdown(res, secrets=["Sup3r-Secret-42"])
+    assert "Sup3r" not in md
+    assert "- \\*\\*\\* rejected" in md
+    assert "login as admin with pw ***</summary>" in md
+
+
+def test_a_list_item_without_message_shows_its_detail() -> None:
+    res = result_of(suite("smoke", [Problem("t::q", "quarantined", "", detail="JIRA-7: slow")]))
+    assert "- 🧊 **smoke** › t\\:\\:q — JIRA-7\\: slow" in render_markdown(res)

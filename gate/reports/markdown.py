@@ -272,7 +272,7 @@ def _item(kind: str, entry: facts.Entry, red: Redactor) -> str:
     suite = md_inline(safe_id(entry.suite.name, 80, red))
     icon = facts.PROBLEM_ICON.get(p.outcome, "•")
     line = f"- {icon} **{suite}** › {md_inline(safe_id(p.id, ID_CHARS, red))}"
-    message = safe_text(p.message, LINE_CHARS, red)
+    message = safe_text(p.message or p.detail, LINE_CHARS, red)
     return f"{line} — {md_inline(message)}" if message else line
 
 
