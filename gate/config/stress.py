@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from gate.config.base import Section
-from gate.stress.thresholds import parse_duration, parse_threshold
+from gate.stress.thresholds import parse_duration, parse_key, parse_threshold
 
 # Hard caps: a gate is a check, not a soak test. Values above them are configuration errors.
 MAX_DURATION_S = 1800.0
@@ -82,7 +82,11 @@ class StressConfig(Section):
     rate: float = Field(default=50.0, gt=0, le=MAX_RATE)  # requests/second (constant arrival)
     start_rate: float = Field(default=0.0, ge=0, le=MAX_RATE)  # first rate when stages are set
     stages: list[Stage] = Field(default_factory=list)  # ramping arrival rate; replaces rate
+    # Requests started and not finished (waiting for a connection or answered); an arrival that
+    # finds this many is dropped (k6's dropped_iterations). `connections` is the pool size (wrk's
+    # -c): a request waiting for a free connection is late, and its latency says so.
     max_in_flight: int = Field(default=1000, ge=1, le=MAX_IN_FLIGHT)
+    connections: int = Field(default=100, ge=1, le=10_000)
     max_requests: int = Field(default=1_000_000, ge=1, le=MAX_REQUESTS)
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     workers: int | Literal["auto"] = "auto"
@@ -139,7 +143,7 @@ class StressConfig(Section):
             raise ValueError(f"two requests share the endpoint name {dupes[0]!r}; set `name`")
         for key in self.thresholds:
             if "{" in key:
-                parse_threshold(key, "count>=0", endpoints=names)
+                parse_key(key, endpoints=names)
         return self
 
     @property

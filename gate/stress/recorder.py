@@ -66,7 +66,9 @@ class Recorder:
         self, ep: Endpoint, intended: float, sent: float, end: float, status: int, error: str | None
     ) -> None:
         """Record one finished request (times from `time.perf_counter`)."""
-        corrected = int((end - intended) * 1e6) or 1
+        # The dispatcher may start a request up to half a millisecond early rather than sleep
+        # that little: then the actual start is the reference, never a time before it.
+        corrected = int((end - (intended if intended < sent else sent)) * 1e6) or 1
         service = int((end - sent) * 1e6) or 1
         ep.duration.record_value(corrected if corrected < HIGHEST_US else HIGHEST_US)
         ep.service.record_value(service if service < HIGHEST_US else HIGHEST_US)

@@ -132,6 +132,7 @@ def plan_workers(
                 start_rate=start_rate,
                 duration_s=duration,
                 max_in_flight=math.ceil(config.max_in_flight / count),
+                connections=math.ceil(config.connections / count),
                 max_requests=math.ceil(config.max_requests / count),
                 timeout_s=config.timeout_s,
                 late_after_s=config.late_after_ms / 1000,

@@ -61,6 +61,7 @@ class WorkerPlan:
     start_rate: float
     duration_s: float
     max_in_flight: int
+    connections: int
     max_requests: int
     timeout_s: float
     late_after_s: float
@@ -101,12 +102,13 @@ async def run_worker(
     ws_conns = plan.websocket.connections if plan.websocket else 0
     deadline = t0 + plan.duration_s
     cpu0 = time.process_time()
-    async with make_session(plan.max_in_flight + ws_conns, plan.timeout_s) as session:
+    async with make_session(plan.connections + ws_conns, plan.timeout_s) as session:
         load = HttpLoad(
             session,
             rec,
             mix,
             max_in_flight=plan.max_in_flight,
+            connections=plan.connections,
             late_after_s=plan.late_after_s,
             stopped=stopped,
         )
