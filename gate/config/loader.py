@@ -128,7 +128,8 @@ def _describe(exc: ValidationError, source: str, prefix: str, secrets: set[str])
             value = error.get("input")
             secret = isinstance(value, str) and value in secrets
             found = "a secret value (redacted)" if secret else _show(value)
-            lines.append(f"  - key '{key}': {error['msg'].lower()}; found {found}")
+            msg = error["msg"]  # lower the first letter only: values quoted in it keep their case
+            lines.append(f"  - key '{key}': {msg[:1].lower()}{msg[1:]}; found {found}")
     return "\n".join(lines)
 
 
