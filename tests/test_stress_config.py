@@ -125,7 +125,9 @@ http_req_failed = [{ threshold = "rate<0.01", abortOnFail = true, delayAbortEval
     assert "t0ps3cret" in config.secret_values
 
 
-def test_cli_exit_2_on_a_bad_stress_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_2_on_a_bad_stress_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = tmp_path / "gate.toml"
     cfg.write_text('[stress]\nthresholds = { http_req_duration = ["p(95)<<500"] }\n')
     code = main(["merge", str(tmp_path), "--out", str(tmp_path / "out"), "--config", str(cfg)])
