@@ -46,10 +46,14 @@ def _cases(run: StressRun) -> dict[str, ET.Element]:
     return {case.get("name", ""): case for case in root.iter("testcase")}
 
 
-def test_stall_shows_in_corrected_latency_not_in_service_time(tmp_path: Path) -> None:
+CLIENTS = pytest.mark.parametrize("client", ["lean", "aiohttp"])
+
+
+@CLIENTS
+def test_stall_shows_in_corrected_latency_not_in_service_time(tmp_path: Path, client: str) -> None:
     stall = Stall(after=150)
     with serve({"GET /": stall}) as url:
-        run = _run(url, tmp_path, rate=200, duration_s=3, connections=2)
+        run = _run(url, tmp_path, rate=200, duration_s=3, connections=2, client=client)
     metrics = run.summary["metrics"]
     assert stall.stalled >= 1, "the server must have stalled for the test to mean anything"
     corrected, service = metrics["http_req_duration"], metrics["http_req_service"]
@@ -164,8 +168,9 @@ def test_websocket_round_trips_recorded(tmp_path: Path) -> None:
     assert run.summary["ws_closes"] == {}
 
 
-def test_refused_connection_aborts_with_reason(tmp_path: Path) -> None:
-    run = _run(refused_url(), tmp_path, rate=200, duration_s=10)
+@CLIENTS
+def test_refused_connection_aborts_with_reason(tmp_path: Path, client: str) -> None:
+    run = _run(refused_url(), tmp_path, rate=200, duration_s=10, client=client)
     aborted = run.summary["aborted"]
     assert aborted is not None
     assert "target looks down" in aborted
@@ -177,9 +182,10 @@ def test_refused_connection_aborts_with_reason(tmp_path: Path) -> None:
     assert "connect refused" in failure.get("message", "")
 
 
-def test_dns_failure_aborts_with_reason(tmp_path: Path) -> None:
+@CLIENTS
+def test_dns_failure_aborts_with_reason(tmp_path: Path, client: str) -> None:
     # A leading hyphen makes the C resolver refuse the name itself: no packet leaves the host.
-    run = _run("http://-bad.invalid:8080", tmp_path, rate=200, duration_s=10)
+    run = _run("http://-bad.invalid:8080", tmp_path, rate=200, duration_s=10, client=client)
     assert run.summary["aborted"] is not None
     assert "dns" in run.summary["aborted"]
     assert run.summary["errors"].get("dns") == run.summary["requests"]

@@ -122,6 +122,9 @@ class StressConfig(Section):
     max_requests: int = Field(default=1_000_000, ge=1)
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     workers: int | Literal["auto"] = "auto"
+    # "lean": the generator's own HTTP/1.1 client (fast); "aiohttp": aiohttp's client (HTTP
+    # features such as redirects and proxies from the environment are not used by either).
+    client: Literal["lean", "aiohttp"] = "lean"
     requests: list[RequestSpec] = Field(default_factory=lambda: [RequestSpec()])
     websocket: WebSocketLoad | None = None
     allow_hosts: list[str] = Field(default_factory=list)

@@ -145,6 +145,7 @@ def plan_workers(
                     math.ceil(closed_concurrency / count) if closed_concurrency else None
                 ),
                 meta=meta,
+                client=config.client,
             )
         )
     return plans
