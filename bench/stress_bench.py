@@ -12,7 +12,7 @@ Method (printed again with the results):
   same duration with the same number of connections:
   1. deploy-gate, 1 worker, closed mode (N back-to-back loops = generator capacity; the gate's
      open model is only as fast as this),
-  2. deploy-gate, 1 worker, open model at 80% of that capacity (is the schedule kept?),
+  2. deploy-gate, 1 worker, open model at 50% and 80% of that capacity (schedule kept?),
   3. Locust FastHttpUser, `--headless -u N -r N --processes 1`, no wait time,
   4. wrk `-t1 -cN`.
 - Memory: a separate process records 1,000,000 requests into the engine's recorder and prints
@@ -119,13 +119,14 @@ def _bench(duration: int, conns: int) -> int:
             print(_method(duration, conns, url))
             closed = _engine(url, "closed", 0, duration, conns)
             print(f"deploy-gate closed  : {closed['rps']:>10,.0f} req/s")
-            open_rate = int(closed["rps"] * 0.8)
-            opened = _engine(url, "open", open_rate, duration, conns)
-            print(
-                f"deploy-gate open    : {opened['rps']:>10,.0f} req/s at target {open_rate:,}/s"
-                f" (late {opened['late']:,}, dropped {opened['dropped']:,}, "
-                f"p99 {opened['p99']:.2f} ms)"
-            )
+            for share in (0.5, 0.8):
+                open_rate = int(closed["rps"] * share)
+                opened = _engine(url, "open", open_rate, duration, conns)
+                print(
+                    f"deploy-gate open    : {opened['rps']:>10,.0f} req/s at target "
+                    f"{open_rate:,}/s ({share:.0%}; late {opened['late']:,}, dropped "
+                    f"{opened['dropped']:,}, p99 {opened['p99']:.2f} ms)"
+                )
             locust = _locust(url, duration, conns, Path(tmp))
             print(f"locust FastHttpUser : {locust:>10,.0f} req/s")
             wrk = _wrk(url, duration, conns)
@@ -146,8 +147,8 @@ def _method(duration: int, conns: int, url: str) -> str:
     return textwrap.dedent(f"""\
         method: nginx 1 worker on core 0 (taskset -c 0), target {url}/ ("ok", keep-alive);
                 each generator alone on core 1 (taskset -c 1), {duration} s, {conns} connections;
-                deploy-gate: 1 worker, uvloop, aiohttp; 'closed' = {conns} back-to-back loops
-                (capacity), 'open' = open model at 80% of that capacity;
+                deploy-gate: 1 worker, uvloop, its lean HTTP/1.1 client; 'closed' = {conns}
+                back-to-back loops (capacity), 'open' = open model at 50% and 80% of it;
                 locust: FastHttpUser, -u {conns} -r {conns} --processes 1, no wait;
                 wrk: -t1 -c{conns}. cores: {os.cpu_count()}, python {sys.version.split()[0]}
         """)

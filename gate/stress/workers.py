@@ -74,6 +74,7 @@ class WorkerPlan:
     websocket: WebSocketPlan | None = None
     closed_concurrency: int | None = None  # bench only: back-to-back requests, no schedule
     client: str = "lean"  # "lean" (gate.stress.h1) or "aiohttp"
+    interim: bool = True  # send snapshots every REPORT_S (progress line, abortOnFail)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -213,7 +214,7 @@ async def _watch(
             )
             return
         now = perf_counter()
-        if now >= next_report:
+        if plan.interim and now >= next_report:
             next_report = now + REPORT_S
             snap = rec.snapshot({"elapsed_s": now - t0})
             snap.timeline = []
