@@ -99,6 +99,29 @@ async def ws_echo(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+class Broadcast:
+    """Sends every message it receives to every open connection (like a pub/sub hub)."""
+
+    def __init__(self) -> None:
+        self.peers: set[web.WebSocketResponse] = set()
+        self.received = 0
+
+    async def __call__(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.peers.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    self.received += 1
+                    for peer in list(self.peers):
+                        if not peer.closed:
+                            await peer.send_str(msg.data)
+        finally:
+            self.peers.discard(ws)
+        return ws
+
+
 def refused_url() -> str:
     """A loopback URL nothing listens on (a port bound, then released)."""
     with socket.socket() as sock:

@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from stress_support import (
+    Broadcast,
     Stall,
     fail500,
     ok,
@@ -166,6 +167,34 @@ def test_websocket_round_trips_recorded(tmp_path: Path) -> None:
     assert run.summary["metrics"]["ws_msg_rtt"]["count"] >= 4
     assert [t["ok"] for t in run.summary["thresholds"]] == [True, True]
     assert run.summary["ws_closes"] == {}
+
+
+def test_websocket_replies_matched_to_their_message_on_a_broadcasting_server(
+    tmp_path: Path,
+) -> None:
+    hub = Broadcast()
+    with serve({"GET /ws": hub}) as url:
+        run = _run(
+            url,
+            tmp_path,
+            requests=[],
+            duration_s=1,
+            websocket={
+                "path": "/ws",
+                "connections": 3,
+                "interval_s": 0.1,
+                "message": "ping {n};",
+                "until": "ping {n};",
+            },
+            thresholds={"ws_msg_rtt": ["count>=3"]},
+        )
+    rtt = run.summary["metrics"]["ws_msg_rtt"]["count"]
+    # One exchange per connection per interval: others' messages neither end an exchange
+    # nor make a connection send early.
+    assert hub.received <= 3 * 11
+    assert rtt <= hub.received
+    assert run.summary["thresholds"][0]["ok"] is True
+    assert run.summary["errors"] == {}
 
 
 @CLIENTS

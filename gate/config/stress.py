@@ -85,12 +85,17 @@ class Stage(Section):
 
 
 class WebSocketLoad(Section):
-    """`[stress.websocket]`: N connections held for the run, each exchanging messages."""
+    """`[stress.websocket]`: N connections held for the run, each exchanging messages.
+
+    `{n}` in `message` and `until` becomes a token unique to each exchange: with a server
+    that echoes it, `until = "{n}"` matches each reply to its own message.
+    """
 
     path: str
     connections: int = Field(default=10, ge=1, le=10_000)
     message: str = "ping"
-    replies: int = Field(default=1, ge=0, le=1000)  # messages the server sends per message
+    replies: int = Field(default=1, ge=0, le=1000)  # messages that end an exchange
+    until: str | None = None  # or: the first message containing this text ends it
     interval_s: float = Field(default=1.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
 
