@@ -44,7 +44,8 @@ def test_pass_exits_0_and_writes_outputs(tmp_path: Path) -> None:
     merged = ET.parse(out / "junit" / "merged.xml").getroot()
     assert merged.tag == "testsuites"
     suite = merged.find("testsuite")
-    assert suite is not None and suite.get("name") == "smoke"
+    assert suite is not None
+    assert suite.get("name") == "smoke"
     assert [c.get("name") for c in merged.iter("testcase")] == ["ok"]
 
 
