@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from gate.junit.cap import cap_runs
+
 CHUNK = 16 * 1024  # measured: larger chunks make the C parser's event lists slower
 PROLOG_LIMIT = 1 << 20
 
@@ -51,7 +53,7 @@ def read_text(path: Path) -> Iterator[str]:
         except LookupError:
             raise UnsafeOrUnreadable(f"unknown encoding {encoding!r} declared") from None
         chunks = _decoded(fh, head, decoder, ascii_compatible)
-        yield from _guard_prolog(chunks)
+        yield from cap_runs(_guard_prolog(chunks))
 
 
 def _decoded(
