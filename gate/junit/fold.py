@@ -56,6 +56,8 @@ def parse_seconds(value: str | None) -> float:
         return 0.0
     try:
         seconds = float(value)
+        if 0.0 <= seconds < 1e9:
+            return seconds
     except ValueError:
         text = value.strip()
         text = text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
@@ -139,12 +141,15 @@ class Folder:
         seconds = parse_seconds(get("time"))
         self.testcases += 1
         self.duration += seconds
+        if not len(case):
+            hashed = hash(key) & _MASK
+            self._buckets[hashed & 255].append(hashed)
+            return
         kinds = 0
-        if len(case):
-            for child in case:
-                kinds |= _OUTCOME_TAGS.get(local_name(child.tag), 0)
+        for child in case:
+            kinds |= _OUTCOME_TAGS.get(local_name(child.tag), 0)
         if kinds & ~_FLAKY == 0:
-            if not kinds:
+            if not kinds:  # only properties, system-out and the like
                 hashed = hash(key) & _MASK
                 self._buckets[hashed & 255].append(hashed)
                 return
