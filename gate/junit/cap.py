@@ -13,7 +13,7 @@ below runs only on the rare stretch that passes the cap, and per CDATA section o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 
 CAP = 1 << 20
 _HOLD = 9  # characters held back so that "<![CDATA[", "]]>" or "-->" is never split
@@ -112,7 +112,7 @@ class _Capper:
         self.dropped, self.run, self.head = 0, 0, []
         return keep
 
-    def _in_section(self, chunk: str, pos: int) -> Iterator[str]:
+    def _in_section(self, chunk: str, pos: int) -> Generator[str, None, int]:
         end = "]]>" if self.section == _CDATA else "-->"
         at = chunk.find(end, pos)
         stretch = (len(chunk) if at == -1 else at) - pos
@@ -128,7 +128,7 @@ class _Capper:
         self.section, self.run, self.head, self.head_state = _TEXT, 0, [], _TEXT
         return at + 3
 
-    def _in_markup(self, chunk: str, pos: int) -> Iterator[str]:
+    def _in_markup(self, chunk: str, pos: int) -> Generator[str, None, int]:
         n = len(chunk)
         lt = chunk.find("<", pos)
         stretch = (n if lt == -1 else lt) - pos
@@ -173,7 +173,10 @@ def _piece_size(data: str, size: int, final: bool) -> int:
     """Move a piece's end back so no "<![CDATA[", "<!--", "]]>" or "-->" is split by it."""
     if final and size == len(data):
         return size
-    candidates = [*range(size, max(0, size - _HOLD), -1), *range(size + 1, len(data) + 1)]
+    candidates: list[int] = [
+        *range(size, max(0, size - _HOLD), -1),
+        *range(size + 1, len(data) + 1),
+    ]
     for end in candidates:
         if not any(data.endswith(prefix, 0, end) for prefix in _PREFIXES):
             return end
