@@ -40,8 +40,8 @@ _OUTCOME_TAGS = {
     "flakyError": _FLAKY,
 }
 # Text kept for all problems of one read, so that 100,000 failing tests stay bounded too.
-DETAIL_BUDGET = 2_000_000
-MESSAGE_BUDGET = 1_000_000
+DETAIL_BUDGET = 1_000_000
+MESSAGE_BUDGET = 500_000
 SHORT_MESSAGE = 200
 
 
@@ -274,11 +274,12 @@ def case_id(suite: str, classname: str, name: str, redact: Redact | None = None)
     """How a test is named in reports and matched by the quarantine list.
 
     `classname::name`; just `name` when the producer already repeats the class in the name
-    (jest-junit) ; `suite::name` when there is no classname (some go and k6 reports).
+    (jest-junit puts it first, mocha-junit-reporter last); `suite::name` when there is no
+    classname (some go and k6 reports).
     """
     name = clean_name(name, redact) or "(unnamed)"
     owner = clean_name(classname, redact) or clean_name(suite, redact)
-    if not owner or name == owner or name.startswith(f"{owner} "):
+    if not owner or name == owner or name.startswith(f"{owner} ") or name.endswith(f" {owner}"):
         return name
     return f"{owner}::{name}"
 
