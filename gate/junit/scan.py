@@ -14,6 +14,7 @@ from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from gate.junit.fold import AttributeCounts, Folder, local_name
 from gate.junit.source import UnsafeOrUnreadable, read_text
+from gate.junit.text import clean_name
 
 _CASE, _SUITE, _SUITES = 1, 2, 3
 _KINDS = {"testcase": _CASE, "testsuite": _SUITE, "testsuites": _SUITES}
@@ -100,7 +101,7 @@ def _events(parser: XMLPullParser[Element]) -> Iterator[tuple[str, Element]]:
 
 def _wrong_root(path: Path, tag: str) -> str:
     return (
-        f"{path}: not a JUnit report: the root element is <{local_name(tag)}>, "
+        f"{path}: not a JUnit report: the root element is <{clean_name(local_name(tag))[:60]}>, "
         "expected <testsuites> or <testsuite>"
     )
 

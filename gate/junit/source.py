@@ -34,6 +34,7 @@ _TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BAD_CHARREF = re.compile(
     r"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01])|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]));"
 )
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]+")
 _ENCODING_DECL = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -147,7 +148,7 @@ def _prolog_verdict(text: str) -> str:
         elif text.startswith("<!", i):
             if n - i < 9:
                 return "more"
-            what = text[i : i + 40].split(None, 2)[:2]
+            what = _CONTROL_OR_SPACE.sub(" ", text[i : i + 40]).split(None, 2)[:2]
             if "html" in text[i : i + 40].lower():
                 return "not JUnit XML: the file is HTML (<!DOCTYPE html>)"
             return (
