@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from gate.config.schema import GateConfig
 from gate.junit import JUnitData, expand, read_junit
@@ -32,7 +33,7 @@ def decide(
     config: GateConfig,
     *,
     target: str | None,
-    stress: dict[str, object] | None = None,
+    stress: dict[str, Any] | None = None,
     duration_s: float = 0.0,
 ) -> GateResult:
     """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""

@@ -212,7 +212,7 @@ def test_secrets_in_run_detail_and_names_are_redacted(tmp_path: Path) -> None:
 def test_policy_config_errors() -> None:
     from gate.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="policy.block_tiers"):
+    with pytest.raises(ConfigError, match=r"policy\.block_tiers"):
         validate_config({"policy": {"block_tiers": ["p9"]}}, env={})
     with pytest.raises(ConfigError, match="quarantine lists 'a' twice"):
         validate_config(

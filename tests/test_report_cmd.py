@@ -44,7 +44,8 @@ def test_pass_exits_0_and_writes_outputs(tmp_path: Path) -> None:
     merged = ET.parse(out / "junit" / "merged.xml").getroot()
     assert merged.tag == "testsuites"
     suite = merged.find("testsuite")
-    assert suite is not None and suite.get("name") == "smoke"
+    assert suite is not None
+    assert suite.get("name") == "smoke"
     assert [c.get("name") for c in merged.iter("testcase")] == ["ok"]
 
 
@@ -146,3 +147,17 @@ def test_real_command_line(tmp_path: Path) -> None:
         "flaky": 2,
         "quarantined": 0,
     }
+
+
+def test_empty_report_is_inconclusive_and_merged_stays_valid(tmp_path: Path) -> None:
+    empty = tmp_path / "smoke.xml"
+    empty.write_text("<testsuites/>\n")
+    out = tmp_path / "out"
+    assert main(["report", str(empty), str(DATA / "truncated.xml"), "--out", str(out)]) == 1
+    result = result_of(out)
+    assert result.reasons[0] == "smoke: no tests found (minimum 1)"
+    assert result.reasons[1].endswith(
+        "truncated.xml: malformed or truncated XML: unclosed token: line 6, column 4"
+    )
+    merged = ET.parse(out / "junit" / "merged.xml").getroot()
+    assert [s.get("name") for s in merged.findall("testsuite")] == ["smoke", "truncated"]

@@ -86,12 +86,14 @@ def _body(file: Path) -> Iterator[str]:
     """The root element of `file` as text, without prolog, an outer `<testsuites>` unwrapped."""
     chunks = read_text(file)
     head = ""
+    start: int | None = None
     for chunk in chunks:
         head += chunk
-        start = _root_start(head)
-        if start is not None:
-            break
-    else:
+        if start is None:
+            start = _root_start(head)
+        if start is not None and head.find(">", start) != -1:
+            break  # the root's start tag is complete
+    if start is None:
         return
     head = head[start:]
     match = _START_SUITES.match(head)
