@@ -149,3 +149,9 @@ def test_readme_stress_examples_are_valid(tmp_path: Path) -> None:
         config = load_config(cfg, env={"TOKEN": "t0ps3cret"})
         assert config.stress is not None
         assert config.stress.parsed_thresholds()
+
+
+def test_header_injection_and_websocket_path_shape() -> None:
+    message = _error({"requests": [{"path": "/", "headers": {"X-A": "1\r\nX-Evil: 2"}}]})
+    assert "stress.requests[0].headers" in message
+    assert "stress.websocket.path" in _error({"websocket": {"path": "ftp://h/x"}})
