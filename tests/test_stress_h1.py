@@ -14,8 +14,8 @@ import pytest
 import trustme
 from stress_support import ok, serve, stress_config
 
-from gate.stress.h1 import Pool, ProtocolError, ServerClosed, encode_request
 from gate.stress import run_stress
+from gate.stress.h1 import Pool, ProtocolError, ServerClosed, encode_request
 from gate.stress.http import error_kind
 
 
