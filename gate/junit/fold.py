@@ -101,6 +101,7 @@ class JUnitData:
     cases: list[FoldedCase] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one sentence per unreadable input
     files: list[Path] = field(default_factory=list)  # read without error
+    spools: dict[Path, Path] = field(default_factory=dict)  # file -> its body as text
     testcases: int = 0  # testcase elements read, reruns included
     duration_s: float = 0.0
     from_attributes: AttributeCounts = field(default_factory=AttributeCounts)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
+from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder, local_name
 from gate.junit.source import UnsafeOrUnreadable, read_text
 from gate.junit.text import clean_name
@@ -31,12 +32,19 @@ class _Open:
     nested: bool = False
 
 
-def scan_file(path: Path, folder: Folder, counts: AttributeCounts) -> None:
-    """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file."""
+def scan_file(
+    path: Path, folder: Folder, counts: AttributeCounts, tee: BodyWriter | None = None
+) -> None:
+    """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file.
+
+    `tee`, if given, receives the text as parsed (for the merged JUnit file).
+    """
     before = folder.testcases
     leaves: list[dict[str, str]] = []
     try:
-        _scan(path, folder, leaves, before)
+        _scan(path, folder, leaves, before, tee)
+        if tee is not None:
+            tee.close()
     except UnsafeOrUnreadable as exc:
         raise JUnitReadError(f"{path}: {exc}") from None
     except ParseError as exc:
@@ -48,7 +56,13 @@ def scan_file(path: Path, folder: Folder, counts: AttributeCounts) -> None:
             _count_attributes(attrs, counts)
 
 
-def _scan(path: Path, folder: Folder, leaves: list[dict[str, str]], before: int) -> None:
+def _scan(
+    path: Path,
+    folder: Folder,
+    leaves: list[dict[str, str]],
+    before: int,
+    tee: BodyWriter | None,
+) -> None:
     parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
     kinds = dict(_KINDS)
     stack: list[_Open] = []
@@ -57,6 +71,8 @@ def _scan(path: Path, folder: Folder, leaves: list[dict[str, str]], before: int)
     add = folder.add
     root_seen = False
     for text in read_text(path):
+        if tee is not None:
+            tee.write(text)
         parser.feed(text)
         for event, element in _events(parser):
             tag = element.tag
