@@ -56,8 +56,8 @@ def _write_suite(out: TextIO, suite: SuiteResult, files: list[Path], spool: Spoo
         spooled = spool(file)
         if spooled is not None:
             out.flush()
-            with spooled.open(encoding="utf-8") as source:
-                shutil.copyfileobj(source, out, 1 << 20)
+            with spooled.open("rb") as source:  # UTF-8 both: copy bytes, no decoding
+                shutil.copyfileobj(source, out.buffer, 1 << 20)
         else:
             body = io.StringIO()
             try:
