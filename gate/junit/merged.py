@@ -16,7 +16,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
-from xml.sax.saxutils import quoteattr
 
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder
@@ -46,10 +45,18 @@ def write_merged(result: GateResult, runs: list[SuiteRun], path: Path, spool: Sp
     temp.replace(path)
 
 
+def _attr(value: str) -> str:
+    """A double-quoted XML attribute value (what `xml.sax.saxutils.quoteattr` does, without
+    importing urllib with it)."""
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        value = value.replace(raw, escaped)
+    return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+
+
 def _write_suite(out: TextIO, suite: SuiteResult, files: list[Path], spool: Spool) -> None:
     t = suite.totals
     out.write(
-        f'<testsuite name={quoteattr(suite.name)} tests="{t.tests}" failures="{t.failed}" '
+        f'<testsuite name={_attr(suite.name)} tests="{t.tests}" failures="{t.failed}" '
         f'errors="{t.errors}" skipped="{t.skipped}" time="{suite.duration_s:.3f}">\n'
     )
     for file in files:
@@ -67,7 +74,7 @@ def _write_suite(out: TextIO, suite: SuiteResult, files: list[Path], spool: Spoo
             out.write(body.getvalue())
         out.write("\n")
     if suite.outcome in (Outcome.ERROR, Outcome.INCONCLUSIVE):
-        message = quoteattr("; ".join(suite.reasons)[:2000])
+        message = _attr("; ".join(suite.reasons)[:2000])
         out.write(
             '<testcase classname="deploy-gate" name="policy" time="0">'
             f'<error message={message} type="deploy-gate.{suite.outcome}"/></testcase>\n'
