@@ -8,7 +8,8 @@ own subprocess so that peak RSS is measured per process:
 1. the minimal loop: `xml.etree.ElementTree.iterparse` with element clearing that only counts
    outcomes (what any reader must at least do), and
 2. `gate report FILE --out DIR` (safe prolog check, rerun folding, policy, result.json,
-   summary.md, merged JUnit).
+   summary.md, merged JUnit), and
+3. `gate.junit.read_junit` alone, to show what reading costs without imports and outputs.
 
 Wall time is measured around each subprocess (interpreter start and imports included); peak
 RSS is the child's `ru_maxrss` read from `os.wait4` (Linux: KiB). The two methods alternate for
@@ -48,6 +49,11 @@ for event, elem in context:
         root.clear()
 print(counts)
 """
+
+READER_ONLY = (
+    "import sys; from gate.junit import read_junit; d = read_junit([sys.argv[1]]); "
+    "print(d.passed, len(d.cases), d.testcases)"
+)
 
 
 def generate(path: Path, cases: int) -> dict[str, int]:
@@ -133,9 +139,11 @@ def main() -> None:
         loop = tmp / "minimal_loop.py"
         loop.write_text(MINIMAL_LOOP)
         gate = [sys.executable, "-m", "gate", "report", str(report), "--out", str(tmp / "out")]
+        reader = [sys.executable, "-c", READER_ONLY, str(report)]
         methods = {
             "minimal stdlib iterparse loop": [sys.executable, str(loop), str(report)],
             "gate report (read+fold+policy+outputs)": gate,
+            "gate.junit.read_junit alone": reader,
         }
         runs: dict[str, list[tuple[float, float, float, str]]] = {name: [] for name in methods}
         for _ in range(args.rounds):  # alternate, so both see the same machine load
@@ -152,7 +160,7 @@ def main() -> None:
             rss = max(r[2] for r in results)
             median = walls[len(walls) // 2]
             print(f"{name:<40} {walls[0]:>9.2f} {median:>11.2f} {cpus[0]:>9.2f} {rss:>9.1f}")
-        (min_wall, min_cpu), (gate_wall, gate_cpu) = best.values()
+        (min_wall, min_cpu), (gate_wall, gate_cpu), _ = best.values()
         print(
             f"\ngate/minimal, best of {args.rounds}: wall {gate_wall / min_wall:.2f}x, "
             f"CPU {gate_cpu / min_cpu:.2f}x (goal <= 2x); peak RSS goal < 100 MiB"

@@ -12,6 +12,7 @@ blocked even when no test failed. Count attributes on the gate's elements are un
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,8 @@ from gate.junit.fold import AttributeCounts, Folder
 from gate.junit.inputs import expand
 from gate.junit.scan import JUnitReadError, scan_file
 from gate.model import GateResult, Outcome, SuiteResult, SuiteRun
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Spool = Callable[[Path], Path | None]
 
@@ -48,6 +51,7 @@ def write_merged(result: GateResult, runs: list[SuiteRun], path: Path, spool: Sp
 def _attr(value: str) -> str:
     """A double-quoted XML attribute value (what `xml.sax.saxutils.quoteattr` does, without
     importing urllib with it)."""
+    value = _CONTROL.sub("?", value)
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
         value = value.replace(raw, escaped)
     return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
