@@ -349,3 +349,16 @@ def test_testcases_directly_under_testsuites_and_testcase_root(tmp_path: Path) -
         f"{lone}: not a JUnit report: the root element is <testcase>, "
         "expected <testsuites> or <testsuite>"
     ]
+
+
+def test_gradle_test_retry_attempts_are_separate_testcases() -> None:
+    data = read_junit([DATA / "gradle_retry.xml"])
+    assert statuses(data) == {
+        "com.example.OrdersTest::cancelsOrder()": CaseStatus.FLAKY,
+        "com.example.OrdersTest::refundsOrder()": CaseStatus.FAILED,
+    }
+    assert data.passed == 2
+    refunds = next(c for c in data.cases if c.name == "refundsOrder()")
+    assert (
+        refunds.message == "failed in all 2 attempts: java.lang.IllegalStateException: no payment"
+    )
