@@ -161,3 +161,24 @@ def test_empty_report_is_inconclusive_and_merged_stays_valid(tmp_path: Path) -> 
     )
     merged = ET.parse(out / "junit" / "merged.xml").getroot()
     assert [s.get("name") for s in merged.findall("testsuite")] == ["smoke", "truncated"]
+
+
+def test_merged_file_is_the_same_with_or_without_the_readers_spool(tmp_path: Path) -> None:
+    """emit copies what decide read; for files decide never saw it reads them itself."""
+    from gate import pipeline
+    from gate.config import validate_config
+    from gate.model import SuiteRun
+
+    runs = [
+        SuiteRun("e2e", [DATA / "mocha_junit.xml", DATA / "surefire_reruns.xml"]),
+        SuiteRun("bad", [DATA / "xxe.xml", DATA / "namespaced_nested.xml"]),
+    ]
+    result = pipeline.decide(runs, validate_config({}, env={}), target=None)
+    assert pipeline.emit(result, runs, tmp_path / "spooled") == 1
+    pipeline._ACCEPTED.clear()
+    assert pipeline.emit(result, runs, tmp_path / "reread") == 1
+    spooled = (tmp_path / "spooled" / "junit" / "merged.xml").read_text()
+    assert spooled == (tmp_path / "reread" / "junit" / "merged.xml").read_text()
+    names = [c.get("name") for c in ET.fromstring(spooled).iter("testcase")]
+    assert "jobs cancels a job" in names
+    assert "refunds" in names

@@ -7,11 +7,12 @@ suites and the current testcase.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
+from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder, local_name
 from gate.junit.source import UnsafeOrUnreadable, read_text
 from gate.junit.text import clean_name
@@ -31,12 +32,19 @@ class _Open:
     nested: bool = False
 
 
-def scan_file(path: Path, folder: Folder, counts: AttributeCounts) -> None:
-    """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file."""
+def scan_file(
+    path: Path, folder: Folder, counts: AttributeCounts, tee: BodyWriter | None = None
+) -> None:
+    """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file.
+
+    `tee`, if given, receives the text as parsed (for the merged JUnit file).
+    """
     before = folder.testcases
     leaves: list[dict[str, str]] = []
     try:
-        _scan(path, folder, leaves, before)
+        _scan(path, folder, leaves, before, tee)
+        if tee is not None:
+            tee.close()
     except UnsafeOrUnreadable as exc:
         raise JUnitReadError(f"{path}: {exc}") from None
     except ParseError as exc:
@@ -48,7 +56,13 @@ def scan_file(path: Path, folder: Folder, counts: AttributeCounts) -> None:
             _count_attributes(attrs, counts)
 
 
-def _scan(path: Path, folder: Folder, leaves: list[dict[str, str]], before: int) -> None:
+def _scan(
+    path: Path,
+    folder: Folder,
+    leaves: list[dict[str, str]],
+    before: int,
+    tee: BodyWriter | None,
+) -> None:
     parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
     kinds = dict(_KINDS)
     stack: list[_Open] = []
@@ -57,13 +71,16 @@ def _scan(path: Path, folder: Folder, leaves: list[dict[str, str]], before: int)
     add = folder.add
     root_seen = False
     for text in read_text(path):
+        if tee is not None:
+            tee.write(text)
         parser.feed(text)
-        for event, element in _events(parser):
+        queue, error = _pending(parser)
+        for event, element in queue:
             tag = element.tag
             if tag == "testcase":  # the hot path: a million of these, keep it short
+                if parent is None:  # a testcase outside any suite, as the root
+                    raise JUnitReadError(_wrong_root(path, tag))
                 if event == "end":
-                    if parent is None:
-                        raise JUnitReadError(_wrong_root(path, tag))
                     add(suite, element)
                     del parent[:]
                 continue
@@ -91,12 +108,27 @@ def _scan(path: Path, folder: Folder, leaves: list[dict[str, str]], before: int)
                         del stack[-1].element[:]
                 parent = stack[-1].element if stack else None
                 suite = stack[-1].name if stack else ""
+        queue.clear()
+        if error is not None:
+            raise error
     parser.close()
 
 
-def _events(parser: XMLPullParser[Element]) -> Iterator[tuple[str, Element]]:
-    """The parser's pending events (typed: we only ask for start/end, which carry elements)."""
-    return parser.read_events()  # type: ignore[return-value]
+def _pending(
+    parser: XMLPullParser[Element],
+) -> tuple[deque[tuple[str, Element]], BaseException | None]:
+    """The parser's queued events, and the parse error that ended them, if any.
+
+    `read_events()` is a Python generator costing a resume and an `isinstance` per event;
+    iterating its deque directly (then clearing it) saved about 0.15 s CPU of 2.1 s on a
+    million testcases. The queue is private, so a Python without it gets the public way.
+    """
+    queue = getattr(parser, "_events_queue", None)
+    if not isinstance(queue, deque):
+        return deque(parser.read_events()), None  # type: ignore[arg-type]
+    if queue and isinstance(queue[-1], BaseException):
+        return queue, queue.pop()
+    return queue, None
 
 
 def _wrong_root(path: Path, tag: str) -> str:
