@@ -52,7 +52,7 @@ def test_pass_exits_0_and_writes_outputs(tmp_path: Path) -> None:
 def test_failure_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = write(tmp_path / "e2e.xml", PASS + FAIL)
     assert main(["report", str(report), "--out", str(tmp_path / "out")]) == 1
-    assert "block" in capsys.readouterr().out
+    assert "BLOCK" in capsys.readouterr().out
     assert result_of(tmp_path / "out").reasons == ["e2e: 1 test failed: bad"]
 
 
