@@ -22,12 +22,17 @@ DEFAULT_SECURITY_HEADERS = (
 
 
 class ReadinessConfig(Section):
-    """Poll `path` on the target until it answers `status`, or block after `timeout_s`."""
+    """Poll `path` on the target until it answers `status`, or block after `timeout_s`.
+
+    `status = 0` accepts any answer below 500 (what the runner uses when `[readiness]` is absent:
+    the target must answer HTTP at all, a proxy's 502/503 during a rollout does not count).
+    """
 
     path: str = "/"
-    status: int = 200
+    status: int = Field(default=200, ge=0, le=599)
     timeout_s: float = Field(default=60.0, gt=0)
     interval_s: float = Field(default=2.0, gt=0)
+    request_timeout_s: float = Field(default=10.0, gt=0)
 
 
 class Identity(Section):
