@@ -243,8 +243,11 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    builtin = _rename_builtin(item, report)
+    if _config_key not in item.config.stash:
+        return report  # not a gate run (no --gate-* option, no gate fixture): leave it alone
     redact = _redactor(item.config)
-    if _rename_builtin(item, report) and report.failed and _is_assertion(call):
+    if builtin and report.failed and _is_assertion(call):
         # A built-in check's assertion message is the whole story; its traceback is noise.
         assert call.excinfo is not None
         message = redact(str(call.excinfo.value))
@@ -266,10 +269,13 @@ def _redact_longrepr(longrepr: Any, redact: Redactor) -> Any:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
         path, line, reason = longrepr
         return (path, line, redact(str(reason)))
+    text = str(longrepr)
+    if redact(text) == text:
+        return longrepr  # nothing to hide: keep pytest's own (coloured) representation
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
         crash = _Crash(str(crash.path), int(crash.lineno), redact(str(crash.message)))
-    return RedactedRepr(redact(str(longrepr)), crash)
+    return RedactedRepr(redact(text), crash)
 
 
 @dataclass(frozen=True)
