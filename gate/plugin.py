@@ -41,7 +41,8 @@ except ImportError:  # pragma: no cover
     xml_key = None  # type: ignore[assignment]
 
 TIERS = ("p1", "p2", "p3", "p4", "p5", "p6")
-CHECKS_DIR = Path(__file__).parent / "checks"
+PACKAGE_DIR = Path(__file__).parent
+CHECKS_DIR = PACKAGE_DIR / "checks"
 
 _config_key = pytest.StashKey[GateConfig]()
 _redactor_key = pytest.StashKey[Redactor]()
@@ -312,11 +313,23 @@ def _rename_builtin(item: pytest.Item, report: pytest.TestReport) -> bool:
     `GET /health -> 200`) instead of a site-packages path that differs on every machine."""
     suite = _builtin_suite(item)
     if suite is None or not isinstance(item, pytest.Function):
+        _rename_bundled(item, report)
         return False
     kind = item.originalname.removeprefix("test_")
     label = item.callspec.id if hasattr(item, "callspec") else item.name
     report.nodeid = f"{suite}.{kind}::{label.replace('::', ': ')}"
     return True
+
+
+def _rename_bundled(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Tests shipped inside the package (the demo's E2E tests) are named by their module
+    (`gate.demo.e2e.test_jobs`), not by where pip happened to install them."""
+    module = getattr(item, "module", None)
+    if module is None or not Path(str(item.path)).is_relative_to(PACKAGE_DIR):
+        return
+    _, _, rest = report.nodeid.partition("::")
+    if rest:
+        report.nodeid = f"{module.__name__}::{rest}"
 
 
 def _mark_flaky(config: pytest.Config, report: pytest.TestReport, retries: list[str]) -> None:
