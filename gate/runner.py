@@ -99,9 +99,9 @@ def run_suites(
             run, result.stress = _run_stress(config, target, out_dir, stream)
             result.runs.append(run)
         else:
-            run, code = _run_check_suite(name, config, config_path, target, out_dir, stream)
+            run = _run_check_suite(name, config, config_path, target, out_dir, stream)
             result.runs.append(run)
-            smoke_blocked = name == "smoke" and _blocks(run, code, config, target)
+            smoke_blocked = name == "smoke" and _blocks(run, config, target)
     result.runs += junit_runs(extra_junit)
     return result
 
@@ -113,7 +113,7 @@ def _run_check_suite(
     target: str,
     out_dir: Path,
     stream: TextIO,
-) -> tuple[SuiteRun, int | None]:
+) -> SuiteRun:
     from gate.checks import pytest_targets  # the check modules import the plugin: load late
 
     section = getattr(config, name)
@@ -132,17 +132,15 @@ def _run_check_suite(
     run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
     ended = "exit " + str(code) if code is not None else str(run.status)
     print(f"gate: {name}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
-    return run, code
+    return run
 
 
-def _blocks(run: SuiteRun, code: int | None, config: GateConfig, target: str) -> bool:
+def _blocks(run: SuiteRun, config: GateConfig, target: str) -> bool:
     """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
     if run.status is not RunStatus.COMPLETED:
         return True
-    try:
-        from gate.pipeline import decide
-    except ImportError:  # until the policy is merged: pytest's own opinion
-        return code != 0
+    from gate.pipeline import decide
+
     return decide([run], config, target=target).verdict is Verdict.BLOCK
 
 
