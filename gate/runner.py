@@ -117,7 +117,7 @@ def _run_check_suite(
     from gate.checks import pytest_targets  # the check modules import the plugin: load late
 
     section = getattr(config, name)
-    args = [*pytest_targets(name, config), "-p", "gate", "--gate-target", target]
+    args = [*pytest_targets(name, config), "-p", "gate.plugin", "--gate-target", target]
     if config_path is not None:
         args += ["--gate-config", str(config_path)]
     spec = SuiteProcess(
