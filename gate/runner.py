@@ -23,7 +23,7 @@ from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
 
-SMOKE_BLOCKED = "not run: smoke blocked"
+SMOKE_BLOCKED = "smoke blocked"  # the policy says "e2e: did not run: smoke blocked"
 
 
 @dataclass(slots=True)
@@ -89,7 +89,7 @@ def run_suites(
             target, config.readiness, headers=auth_headers(config), redactor=redactor
         )
         if not_ready:
-            result.runs.append(SuiteRun("readiness", status=RunStatus.CRASHED, detail=not_ready))
+            result.runs.append(SuiteRun("readiness", status=RunStatus.TIMED_OUT, detail=not_ready))
             suites = ()
     smoke_blocked = False
     for name in suites:

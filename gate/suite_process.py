@@ -95,8 +95,8 @@ def run_pytest(
     if timed_out:
         run.status = RunStatus.TIMED_OUT
         run.detail = (
-            f"timed out after {spec.timeout_s:g} s ({spec.timeout_key}); the suite was killed"
-            + _tail_text(tail)
+            f"after {spec.timeout_s:g} s ({spec.timeout_key}); the suite and everything it "
+            "started were killed" + _tail_text(tail)
         )
         return run, None
     code = process.returncode
