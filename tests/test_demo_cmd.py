@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +92,41 @@ def test_each_fault_blocks_naming_its_symptom(fault: str, tmp_path: Path) -> Non
     result = result_of(tmp_path)
     assert result["verdict"] == "block"
     assert SYMPTOMS[fault] in symptoms(result), symptoms(result)
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_suite_and_the_service_and_blocks(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "gate", "demo", "--out", str(tmp_path)]
+    gate = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert gate.stdout is not None
+    for line in gate.stdout:
+        if line.startswith("gate: e2e: running"):
+            break
+    deadline = time.monotonic() + 10
+    while len(children(gate.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the e2e suite's pytest is starting; the demo service runs already
+    started = children(gate.pid)
+    assert len(started) == 2
+    gate.send_signal(signal.SIGTERM)
+    rest = gate.stdout.read()
+    assert gate.wait(timeout=30) == 1
+    assert "interrupted: block" in rest
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.05)  # reaped by init once killed
+    assert not [pid for pid in started if alive(pid)]

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from gate.commands.run import execute
+from gate.commands.run import execute, interrupt_on_sigterm
 from gate.config import load_config
 from gate.demo import BUNDLED_CONFIG, describe_faults, launch
 from gate.demo.faults import check_fault
@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     fault = check_fault(args.fault)
     tokens = {name: f"demo-{secrets.token_urlsafe(18)}" for name in TOKEN_VARS}
-    with _environment(tokens):
+    with _environment(tokens), interrupt_on_sigterm():
         config = load_config(BUNDLED_CONFIG)
         with launch(fault, token=list(tokens.values())) as url:
             injected = f" with the fault {fault!r}" if fault else ""
