@@ -80,6 +80,10 @@ def run_suites(
 ) -> RunnerResult:
     """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`."""
     target = validate_target(target)
+    unknown = [name for name in suites if name not in SUITES]
+    if unknown:
+        raise UsageError(f"unknown suite(s) {', '.join(map(repr, unknown))}")
+    suites = [name for name in SUITES if name in suites]  # always smoke -> e2e -> stress
     stream = stream if stream is not None else sys.stdout
     redactor = Redactor(config.secret_values)
     result = RunnerResult()
@@ -90,7 +94,7 @@ def run_suites(
         )
         if not_ready:
             result.runs.append(SuiteRun("readiness", status=RunStatus.TIMED_OUT, detail=not_ready))
-            suites = ()
+            suites = []
     smoke_blocked = False
     for name in suites:
         if smoke_blocked:
