@@ -38,9 +38,8 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
     """The suites to run, in the fixed order smoke -> e2e -> stress.
 
     Suites named on the command line or in the config's `suites` must be configured (exit 2
-    otherwise); from the default list, unconfigured suites are left out. A `[smoke]` or `[e2e]`
-    section with no check in it counts as unconfigured: pytest would otherwise collect the
-    current folder.
+    otherwise); from the default list, unconfigured suites are left out. The check suites'
+    pytest paths are resolved here, so a missing `e2e.pytest` path is exit 2 before any wait.
     """
     explicit = requested is not None or "suites" in config.model_fields_set
     names = list(requested) if requested is not None else list(config.suites)
@@ -49,23 +48,19 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
         raise UsageError(
             f"unknown suite(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SUITES)}"
         )
-    missing = [n for n in names if not _configured(config, n)]
+    missing = [n for n in names if getattr(config, n) is None]
     if explicit and missing:
         raise UsageError(
             f"suite(s) {', '.join(missing)} selected but not configured in {config.source}: "
-            f"add checks to a [{missing[0]}] section or leave the suite out of --suites/`suites`"
+            f"add a [{missing[0]}] section or leave the suite out of --suites/`suites`"
         )
-    return [n for n in SUITES if n in names and n not in missing]
-
-
-def _configured(config: GateConfig, suite: str) -> bool:
-    if getattr(config, suite) is None:
-        return False
-    if suite == "stress":
-        return True
+    selected = [n for n in SUITES if n in names and n not in missing]
     from gate.checks import pytest_targets
 
-    return bool(pytest_targets(suite, config))
+    for name in selected:
+        if name != "stress":
+            pytest_targets(name, config)  # raises ConfigError naming the key
+    return selected
 
 
 def run_suites(

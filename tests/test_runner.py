@@ -17,7 +17,7 @@ import pytest
 from gate.config import load_config, validate_config
 from gate.config.checks import ReadinessConfig
 from gate.demo import launch
-from gate.errors import UsageError
+from gate.errors import ConfigError, UsageError
 from gate.model import RunStatus
 from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
@@ -263,8 +263,16 @@ def test_select_suites_orders_and_skips_unconfigured_defaults(tmp_path: Path) ->
     config = validate_config({"e2e": {"pytest": [str(tmp_path)]}, "smoke": SMOKE}, env={})
     assert select_suites(config, None) == ["smoke", "e2e"]
     assert select_suites(config, ["e2e", "smoke"]) == ["smoke", "e2e"]
-    # a section without a single check is not configured: pytest would collect the cwd
-    assert select_suites(validate_config({"smoke": {}, "e2e": {}}, env={}), None) == []
+    assert select_suites(validate_config({"stress": {}, "e2e": {}}, env={}), None) == [
+        "e2e",
+        "stress",
+    ]
+
+
+def test_select_suites_refuses_a_missing_user_test_path(tmp_path: Path) -> None:
+    config = validate_config({"e2e": {"pytest": [str(tmp_path / "nope")]}}, env={})
+    with pytest.raises(ConfigError, match=r"e2e.pytest\[0\].*does not exist"):
+        select_suites(config, None)
 
 
 def test_select_suites_refuses_unknown_and_unconfigured_names() -> None:
@@ -273,9 +281,6 @@ def test_select_suites_refuses_unknown_and_unconfigured_names() -> None:
         select_suites(config, ["smok"])
     with pytest.raises(UsageError, match=r"e2e selected but not configured.*\[e2e\]"):
         select_suites(config, ["smoke", "e2e"])
-    empty = validate_config({"smoke": {}}, env={})
-    with pytest.raises(UsageError, match="smoke selected but not configured"):
-        select_suites(empty, ["smoke"])
 
 
 # --- whole runs against the demo service -----------------------------------------------------
