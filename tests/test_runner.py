@@ -406,3 +406,28 @@ def test_extra_junit_files_join_as_their_own_suites(tmp_path: Path) -> None:
     assert runs[1].junit == [tmp_path / "reports" / "unit.xml"]
     assert "matched no file" in runs[2].detail
     assert [r.name for r in junit_runs([str(tmp_path / "reports")])] == ["smoke-2", "unit"]
+
+
+def test_a_failing_stress_engine_is_a_crashed_suite_not_a_traceback(
+    tmp_path: Path, demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gate.stress.run
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("worker died: token runner-token")
+
+    monkeypatch.setattr(gate.stress.run, "run_stress", explode)
+    stress = {"duration_s": 1, "rate": 1, "requests": [{"path": "/health"}]}
+    config = validate_config({"secrets": ["runner-token"], "stress": stress}, env={})
+    result = run_suites(
+        config,
+        config_path=None,
+        target=demo,
+        suites=["stress"],
+        out_dir=tmp_path,
+        stream=io.StringIO(),
+    )
+    (run,) = result.runs
+    assert (run.name, run.status) == ("stress", RunStatus.CRASHED)
+    assert run.detail == "the stress run failed: RuntimeError: worker died: token ***"
+    assert result.stress is None
