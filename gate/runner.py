@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from gate.checks.client import auth_headers
 from gate.config.schema import SUITES, GateConfig
 from gate.errors import UsageError
 from gate.model import RunStatus, SuiteRun, Verdict
@@ -22,7 +23,7 @@ from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
 
-SMOKE_BLOCKED = "not run: smoke blocked"
+SMOKE_BLOCKED = "smoke blocked"  # the policy says "e2e: did not run: smoke blocked"
 
 
 @dataclass(slots=True)
@@ -37,7 +38,8 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
     """The suites to run, in the fixed order smoke -> e2e -> stress.
 
     Suites named on the command line or in the config's `suites` must be configured (exit 2
-    otherwise); from the default list, unconfigured suites are left out.
+    otherwise); from the default list, unconfigured suites are left out. The check suites'
+    pytest paths are resolved here, so a missing `e2e.pytest` path is exit 2 before any wait.
     """
     explicit = requested is not None or "suites" in config.model_fields_set
     names = list(requested) if requested is not None else list(config.suites)
@@ -52,7 +54,13 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
             f"suite(s) {', '.join(missing)} selected but not configured in {config.source}: "
             f"add a [{missing[0]}] section or leave the suite out of --suites/`suites`"
         )
-    return [n for n in SUITES if n in names and n not in missing]
+    selected = [n for n in SUITES if n in names and n not in missing]
+    from gate.checks import pytest_targets
+
+    for name in selected:
+        if name != "stress":
+            pytest_targets(name, config)  # raises ConfigError naming the key
+    return selected
 
 
 def run_suites(
@@ -67,6 +75,10 @@ def run_suites(
 ) -> RunnerResult:
     """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`."""
     target = validate_target(target)
+    unknown = [name for name in suites if name not in SUITES]
+    if unknown:
+        raise UsageError(f"unknown suite(s) {', '.join(map(repr, unknown))}")
+    suites = [name for name in SUITES if name in suites]  # always smoke -> e2e -> stress
     stream = stream if stream is not None else sys.stdout
     redactor = Redactor(config.secret_values)
     result = RunnerResult()
@@ -76,8 +88,8 @@ def run_suites(
             target, config.readiness, headers=auth_headers(config), redactor=redactor
         )
         if not_ready:
-            result.runs.append(SuiteRun("readiness", status=RunStatus.CRASHED, detail=not_ready))
-            suites = ()
+            result.runs.append(SuiteRun("readiness", status=RunStatus.TIMED_OUT, detail=not_ready))
+            suites = []
     smoke_blocked = False
     for name in suites:
         if smoke_blocked:
@@ -86,20 +98,11 @@ def run_suites(
             run, result.stress = _run_stress(config, target, out_dir, stream)
             result.runs.append(run)
         else:
-            run, code = _run_check_suite(name, config, config_path, target, out_dir, stream)
+            run = _run_check_suite(name, config, config_path, target, out_dir, stream)
             result.runs.append(run)
-            smoke_blocked = name == "smoke" and _blocks(run, code, config, target)
+            smoke_blocked = name == "smoke" and _blocks(run, config, target)
     result.runs += junit_runs(extra_junit)
     return result
-
-
-def auth_headers(config: GateConfig) -> dict[str, str]:
-    """The configured auth as request headers (`bearer` may hold the token or `Bearer token`)."""
-    headers = dict(config.auth.headers)
-    bearer = config.auth.bearer
-    if bearer:
-        headers.setdefault("Authorization", bearer if " " in bearer else f"Bearer {bearer}")
-    return headers
 
 
 def _run_check_suite(
@@ -109,7 +112,7 @@ def _run_check_suite(
     target: str,
     out_dir: Path,
     stream: TextIO,
-) -> tuple[SuiteRun, int | None]:
+) -> SuiteRun:
     from gate.checks import pytest_targets  # the check modules import the plugin: load late
 
     section = getattr(config, name)
@@ -128,17 +131,15 @@ def _run_check_suite(
     run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
     ended = "exit " + str(code) if code is not None else str(run.status)
     print(f"gate: {name}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
-    return run, code
+    return run
 
 
-def _blocks(run: SuiteRun, code: int | None, config: GateConfig, target: str) -> bool:
+def _blocks(run: SuiteRun, config: GateConfig, target: str) -> bool:
     """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
     if run.status is not RunStatus.COMPLETED:
         return True
-    try:
-        from gate.pipeline import decide
-    except ImportError:  # until the policy is merged: pytest's own opinion
-        return code != 0
+    from gate.pipeline import decide
+
     return decide([run], config, target=target).verdict is Verdict.BLOCK
 
 
