@@ -206,8 +206,10 @@ def _comment(
         try:
             posted = upsert_comment(api, retrier, pr, ctx.environment, body)
         except (PublishError, GithubException) as exc:
-            detail = str(exc) if isinstance(exc, PublishError) else _explain("comment", exc)
-            report.warnings.append(f"comment on PR #{pr}: {detail}")
+            if isinstance(exc, PublishError):
+                report.warnings.append(f"comment: {exc}")
+            else:
+                report.warnings.append(f"comment on PR #{pr}: {_explain('comment', exc)}")
             continue
         report.comment_urls.append(posted.html_url)
         report.published.append(f"comment on PR #{pr}: {posted.html_url}")
