@@ -74,7 +74,8 @@ def test_publishes_and_exits_0_even_for_a_block(fake_github: FakeGitHub, tmp_pat
     assert len(fake_github.commit_statuses(SHA)) == 1
     assert len(fake_github.check_runs()) == 1
     output = (tmp_path / "output").read_text()
-    assert "verdict<<" in output and "\nblock\n" in output
+    assert "verdict<<" in output
+    assert "\nblock\n" in output
     assert "summary.md" in output
     assert "deploy-gate" in (tmp_path / "step_summary.md").read_text()
 
@@ -101,7 +102,8 @@ def test_missing_token_is_exit_2(tmp_path: Path) -> None:
     _workspace(tmp_path)
     proc = _gate(tmp_path, _event(tmp_path))
     assert proc.returncode == 2
-    assert "no GitHub token" in proc.stderr and "GITHUB_TOKEN" in proc.stderr
+    assert "no GitHub token" in proc.stderr
+    assert "GITHUB_TOKEN" in proc.stderr
 
 
 def test_summary_only_needs_no_token_nor_event(tmp_path: Path) -> None:
@@ -135,11 +137,13 @@ def test_unknown_event_and_bad_payload_are_exit_2(tmp_path: Path) -> None:
     _workspace(tmp_path)
     env = {**_event(tmp_path), "GITHUB_TOKEN": "t", "GITHUB_EVENT_NAME": "issues"}
     proc = _gate(tmp_path, env)
-    assert proc.returncode == 2 and "unsupported event 'issues'" in proc.stderr
+    assert proc.returncode == 2
+    assert "unsupported event 'issues'" in proc.stderr
     env = {**_event(tmp_path), "GITHUB_TOKEN": "t"}
     Path(env["GITHUB_EVENT_PATH"]).write_text("{broken")
     proc = _gate(tmp_path, env)
-    assert proc.returncode == 2 and "not valid JSON" in proc.stderr
+    assert proc.returncode == 2
+    assert "not valid JSON" in proc.stderr
 
 
 def test_dry_run_needs_no_token_and_sends_nothing(fake_github: FakeGitHub, tmp_path: Path) -> None:

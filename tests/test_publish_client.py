@@ -40,7 +40,8 @@ def test_retry_after_and_rate_limit_reset_are_honoured() -> None:
     waited = asked_wait(
         _exc(403, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
     )
-    assert waited is not None and 25 <= waited <= 30
+    assert waited is not None
+    assert 25 <= waited <= 30
     assert asked_wait(_exc(500)) is None
 
 

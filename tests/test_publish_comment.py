@@ -159,4 +159,5 @@ def test_deployment_finds_the_open_pr_whose_head_is_the_deployed_sha(
     report = publish_to(fake_github, gate_result(), ctx, surfaces=["comment"])
     assert report.warnings == []
     assert len(_marked(fake_github)) == 1
-    assert fake_github.comments(8) == [] and fake_github.comments(9) == []
+    assert fake_github.comments(8) == []
+    assert fake_github.comments(9) == []

@@ -47,9 +47,12 @@ def test_deployment_status(tmp_path: Path) -> None:
         "deployment": {"id": 42, "sha": SHA, "environment": "preview"},
     }
     ctx = read_context(_env(tmp_path, "deployment_status", payload), default_environment="staging")
-    assert ctx.deployment_id == 42 and ctx.sha == SHA and ctx.environment == "preview"
+    assert ctx.deployment_id == 42
+    assert ctx.sha == SHA
+    assert ctx.environment == "preview"
     assert ctx.environment_url == ctx.target_url == "https://pr-3.example.com"
-    assert ctx.find_pulls and ctx.pull_requests == ()
+    assert ctx.find_pulls
+    assert ctx.pull_requests == ()
     assert ctx.api_url == "https://github.example.com/api/v3"
     assert ctx.run_url == "https://github.example.com/octo/demo/actions/runs/99"
     assert ctx.run_key == "99-2-preview"
@@ -57,7 +60,9 @@ def test_deployment_status(tmp_path: Path) -> None:
 
 def test_pull_request_same_repo_and_fork(tmp_path: Path) -> None:
     ctx = read_context(_env(tmp_path, "pull_request", _pr_payload()), default_environment="staging")
-    assert ctx.pull_requests == (12,) and ctx.sha == SHA and not ctx.fork
+    assert ctx.pull_requests == (12,)
+    assert ctx.sha == SHA
+    assert not ctx.fork
     assert ctx.environment == "staging"
     fork = read_context(
         _env(tmp_path, "pull_request", _pr_payload("someone/fork")), default_environment="s"
@@ -79,23 +84,29 @@ def test_workflow_dispatch_inputs(tmp_path: Path) -> None:
         }
     }
     ctx = read_context(_env(tmp_path, "workflow_dispatch", payload), default_environment="s")
-    assert ctx.target_url == "https://x.example.com" and ctx.environment == "qa"
-    assert ctx.pull_requests == (5,) and ctx.deployment_id == 77
+    assert ctx.target_url == "https://x.example.com"
+    assert ctx.environment == "qa"
+    assert ctx.pull_requests == (5,)
+    assert ctx.deployment_id == 77
     assert ctx.sha == "b" * 40
 
 
 def test_push_and_workflow_run(tmp_path: Path) -> None:
     push = read_context(_env(tmp_path, "push", {"after": SHA}), default_environment="s")
-    assert push.sha == SHA and push.find_pulls
+    assert push.sha == SHA
+    assert push.find_pulls
     run = {"workflow_run": {"head_sha": SHA, "pull_requests": [], "html_url": "https://r/1"}}
     ctx = read_context(_env(tmp_path, "workflow_run", run), default_environment="s")
-    assert ctx.sha == SHA and ctx.find_pulls and ctx.run_url == "https://r/1"
+    assert ctx.sha == SHA
+    assert ctx.find_pulls
+    assert ctx.run_url == "https://r/1"
 
 
 def test_overrides_win_cli_over_environment(tmp_path: Path) -> None:
     env = _env(tmp_path, "pull_request", _pr_payload(), GATE_PR_NUMBER="30", GATE_ENVIRONMENT="e1")
     ctx = read_context(env, default_environment="s", overrides=Overrides(environment="e2"))
-    assert ctx.pull_requests == (30,) and ctx.environment == "e2"
+    assert ctx.pull_requests == (30,)
+    assert ctx.environment == "e2"
 
 
 @pytest.mark.parametrize(

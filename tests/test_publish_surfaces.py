@@ -75,7 +75,8 @@ def test_annotations_are_sent_fifty_per_request(fake_github: FakeGitHub) -> None
     report = publish_to(fake_github, result, pr_context(fake_github), surfaces=["check-run"])
     assert report.warnings == []
     [run] = fake_github.check_runs()
-    assert run["conclusion"] == "failure" and run["head_sha"] == SHA
+    assert run["conclusion"] == "failure"
+    assert run["head_sha"] == SHA
     assert len(run["annotations"]) == 120
     assert run["annotations"][0]["path"] == "tests/test_smoke.py"
     assert run["annotations"][0]["start_line"] == 10
@@ -89,7 +90,8 @@ def test_annotations_are_sent_fifty_per_request(fake_github: FakeGitHub) -> None
 def test_annotation_without_file_falls_back_to_the_config_file(fake_github: FakeGitHub) -> None:
     publish_to(fake_github, gate_result(["t"]), pr_context(fake_github), surfaces=["check-run"])
     [annotation] = fake_github.check_runs()[0]["annotations"]
-    assert annotation["path"] == "gate.toml" and annotation["start_line"] == 1
+    assert annotation["path"] == "gate.toml"
+    assert annotation["start_line"] == 1
 
 
 def test_read_only_token_degrades_to_warnings_and_the_step_summary(
@@ -107,7 +109,8 @@ def test_read_only_token_degrades_to_warnings_and_the_step_summary(
     assert any("checks: write" in w for w in report.warnings)
     assert result.verdict is Verdict.BLOCK
     summary = (tmp_path / "step_summary.md").read_text()
-    assert "blocked" in summary and "pull-requests: write" in summary
+    assert "blocked" in summary
+    assert "pull-requests: write" in summary
     assert _outputs(tmp_path / "github_output")["verdict"] == "block"
 
 
@@ -118,7 +121,8 @@ def test_fork_pull_request_posts_nothing_and_says_why(
     ctx = pr_context(fake_github, fork=True)
     report = publish_to(fake_github, gate_result(), ctx, token=FakeGitHub.READ_TOKEN, out=tmp_path)
     [warning] = report.warnings
-    assert "fork" in warning and "workflow_run" in warning
+    assert "fork" in warning
+    assert "workflow_run" in warning
     assert fake_github.requests == []
     assert "passed" in (tmp_path / "step_summary.md").read_text()
 
@@ -135,8 +139,10 @@ def test_personal_token_cannot_create_check_runs_others_still_work(
         surfaces=["comment", "commit-status", "check-run"],
     )
     [warning] = report.warnings
-    assert warning.startswith("check-run:") and "checks: write" in warning
-    assert len(fake_github.comments(7)) == 1 and len(fake_github.commit_statuses(SHA)) == 1
+    assert warning.startswith("check-run:")
+    assert "checks: write" in warning
+    assert len(fake_github.comments(7)) == 1
+    assert len(fake_github.commit_statuses(SHA)) == 1
 
 
 def test_429_with_retry_after_is_retried_once(fake_github: FakeGitHub) -> None:
@@ -192,7 +198,8 @@ def test_retry_after_beyond_the_budget_gives_up_with_a_warning(
         out=tmp_path,
     )
     [warning] = report.warnings
-    assert "gave up after 1 attempt" in warning and "budget" in warning
+    assert "gave up after 1 attempt" in warning
+    assert "budget" in warning
     assert fake_github.count("POST", STATUSES) == 1
     assert result.verdict is Verdict.BLOCK
     assert _outputs(tmp_path / "github_output")["verdict"] == "block"
@@ -207,7 +214,8 @@ def test_persistent_5xx_exhausts_the_budget_then_warns(fake_github: FakeGitHub) 
     )
     [warning] = report.warnings
     assert "comment on PR #7: gave up after 2 attempt(s)" in warning
-    assert "503" in warning and "budget" in warning
+    assert "503" in warning
+    assert "budget" in warning
     # backoff 1 s after the first 503; a second wait of 2 s would overrun the 2 s budget
     assert fake_github.count("GET", r"/issues/7/comments$") == 2
     assert fake_github.count("POST", r"/issues/7/comments$") == 0
@@ -219,8 +227,10 @@ def test_outputs_and_step_summary(fake_github: FakeGitHub, tmp_path: Path) -> No
     (tmp_path / "step_summary.md").write_text("earlier step\n")
     report = publish_to(fake_github, gate_result(["a"]), pr_context(fake_github), out=tmp_path)
     outputs = _outputs(tmp_path / "github_output")
-    assert outputs["verdict"] == "block" and outputs["outcome"] == "failed"
-    assert outputs["tests"] == "4" and outputs["failed"] == "1"
+    assert outputs["verdict"] == "block"
+    assert outputs["outcome"] == "failed"
+    assert outputs["tests"] == "4"
+    assert outputs["failed"] == "1"
     assert outputs["comment-url"] == report.comment_urls[0]
     assert outputs["comment-url"].endswith(f"#issuecomment-{fake_github.comments(7)[0]['id']}")
     summary = (tmp_path / "step_summary.md").read_text()
