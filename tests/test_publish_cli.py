@@ -95,7 +95,7 @@ def test_read_only_token_exits_0_with_warnings(fake_github: FakeGitHub, tmp_path
         "::warning title=deploy-gate publish::comment on PR #7: GitHub answered 403" in proc.stderr
     )
     assert "degraded" in proc.stdout
-    assert "blocked" in (tmp_path / "step_summary.md").read_text()
+    assert "deploy-gate: block" in (tmp_path / "step_summary.md").read_text()
 
 
 def test_missing_token_is_exit_2(tmp_path: Path) -> None:

@@ -109,8 +109,9 @@ def test_read_only_token_degrades_to_warnings_and_the_step_summary(
     assert any("checks: write" in w for w in report.warnings)
     assert result.verdict is Verdict.BLOCK
     summary = (tmp_path / "step_summary.md").read_text()
-    assert "blocked" in summary
-    assert "pull-requests: write" in summary
+    assert "deploy-gate: block" in summary
+    assert "Publishing notes" in summary
+    assert "pull-requests\\: write" in summary  # escaped for Markdown
     assert _outputs(tmp_path / "github_output")["verdict"] == "block"
 
 
@@ -124,7 +125,7 @@ def test_fork_pull_request_posts_nothing_and_says_why(
     assert "fork" in warning
     assert "workflow_run" in warning
     assert fake_github.requests == []
-    assert "passed" in (tmp_path / "step_summary.md").read_text()
+    assert "deploy-gate: pass" in (tmp_path / "step_summary.md").read_text()
 
 
 def test_personal_token_cannot_create_check_runs_others_still_work(

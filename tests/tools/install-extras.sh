@@ -18,3 +18,13 @@ elif command -v npm >/dev/null 2>&1; then
 else
     echo "install-extras: npm not found; the GitHub contract test (Prism) will skip"
 fi
+
+# Mermaid's parser (npm), for the summary.md chart syntax test (tests/test_reports_stress.py).
+if [ ! -d tests/tools/mermaid/node_modules/mermaid ]; then
+    if command -v npm >/dev/null; then
+        npm install --prefix tests/tools/mermaid --no-audit --no-fund --silent >/dev/null 2>&1 \
+            || echo "install-extras: npm install of mermaid failed; the chart syntax test will skip"
+    else
+        echo "install-extras: npm not found; the chart syntax test will skip"
+    fi
+fi
