@@ -55,6 +55,10 @@ class PyGithubApi:
         self._repo = gh.get_repo(repository)  # lazy: no request
         self._path = f"/repos/{repository}"
 
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._gh.close()
+
     def list_comments(self, pr: int) -> list[Comment]:
         return [_comment(c) for c in self._repo.get_issue(pr).get_comments()]
 
