@@ -59,6 +59,7 @@ class PublishOptions:
     budget_s: float = 60.0
     write_interval_s: float = 1.0
     fallback_path: str = "gate.toml"  # annotation path for tests without file information
+    workspace: str | None = None  # $GITHUB_WORKSPACE: absolute test paths are made relative
     result_path: Path | None = None
     summary_path: Path | None = None
     step_summary: Path | None = None  # $GITHUB_STEP_SUMMARY
@@ -274,6 +275,7 @@ def _check_run(
         run_url=ctx.run_url,
         environment=ctx.environment,
         fallback_path=options.fallback_path,
+        workspace=options.workspace,
         secrets=_secrets(options),
     )
     report.published.append(f"check run {name!r} ({check_id}) on {ctx.sha[:12]}")
