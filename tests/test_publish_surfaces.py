@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 from fake_github import FakeGitHub
 from github_fixtures import SHA, gate_result, pr_context, publish_to
 
+from gate.github import GitHubContext, PublishOptions, publish
 from gate.github.text import describe
 from gate.model import Outcome, Verdict
 
@@ -254,3 +256,25 @@ def test_dry_run_sends_nothing_and_prints_the_calls(
     assert "dry-run: POST /repos/octo/demo/deployments/42/statuses" in printed
     assert f"dry-run: POST /repos/octo/demo/statuses/{SHA}" in printed
     assert "dry-run: POST /repos/octo/demo/check-runs" in printed
+
+
+def test_unreachable_github_is_retried_then_a_warning(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = GitHubContext(
+        event="push",
+        repository="octo/demo",
+        api_url=f"http://127.0.0.1:{port}",
+        run_url=None,
+        sha=SHA,
+        environment="staging",
+    )
+    options = PublishOptions(
+        token="t0ken-value", budget_s=2, write_interval_s=0, step_summary=tmp_path / "s.md"
+    )
+    report = publish(gate_result(), ctx, ["commit-status", "summary"], options=options)
+    [warning] = report.warnings
+    assert "gave up after 2 attempt(s)" in warning
+    assert "ConnectionError" in warning
+    assert "deploy-gate: pass" in (tmp_path / "s.md").read_text()
