@@ -187,6 +187,19 @@ def test_check_run_create_applied_then_failed_is_found_not_duplicated(
     assert len(run["annotations"]) == 60
 
 
+def test_annotation_batch_applied_then_failed_is_not_appended_twice(
+    fake_github: FakeGitHub,
+) -> None:
+    fake_github.fail_next("PATCH", r"/check-runs/\d+$", 502, applied=True)
+    result = gate_result([f"t{i}" for i in range(120)])
+    report = publish_to(fake_github, result, pr_context(fake_github), surfaces=["check-run"])
+    assert report.warnings == []
+    [run] = fake_github.check_runs()
+    assert len(run["annotations"]) == 120
+    assert [r.status for r in fake_github.calls("PATCH", r"/check-runs/\d+$")] == [502, 200]
+    assert fake_github.count("GET", r"/check-runs/\d+/annotations$") >= 1  # counted first
+
+
 def test_retry_after_beyond_the_budget_gives_up_with_a_warning(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:

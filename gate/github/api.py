@@ -45,6 +45,7 @@ class GitHubApi(Protocol):
     def create_check_run(self, payload: dict[str, Any]) -> int: ...
     def update_check_run(self, check_run_id: int, payload: dict[str, Any]) -> None: ...
     def find_check_run(self, sha: str, name: str, external_id: str) -> int | None: ...
+    def count_check_run_annotations(self, check_run_id: int) -> int: ...
 
 
 class PyGithubApi:
@@ -134,6 +135,20 @@ class PyGithubApi:
                 return int(run["id"])
         return None
 
+    def count_check_run_annotations(self, check_run_id: int) -> int:
+        count, page = 0, 1
+        while True:  # at most MAX_ANNOTATIONS / 100 pages
+            _, data = self._gh.requester.requestJsonAndCheck(
+                "GET",
+                f"{self._path}/check-runs/{check_run_id}/annotations",
+                parameters={"per_page": 100, "page": page},
+            )
+            batch = data if isinstance(data, list) else []
+            count += len(batch)
+            if len(batch) < 100:
+                return count
+            page += 1
+
 
 def _comment(c: Any) -> Comment:
     return Comment(
@@ -215,6 +230,10 @@ class DryRunApi:
     def find_check_run(self, sha: str, name: str, external_id: str) -> int | None:
         self._say("GET", f"/commits/{sha}/check-runs?check_name={name}")
         return None
+
+    def count_check_run_annotations(self, check_run_id: int) -> int:
+        self._say("GET", f"/check-runs/{check_run_id}/annotations")
+        return 0
 
 
 def _summarize(body: Any) -> str:

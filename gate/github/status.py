@@ -4,8 +4,7 @@ A check run needs the Actions `GITHUB_TOKEN` with `checks: write`; any other tok
 which the caller degrades to a warning. Annotations go 50 per request (GitHub's limit): the
 create carries the first 50, each further 50 are appended with a PATCH. Creating is guarded
 like every POST: a retry first looks for the check run by its `external_id` (this run's key).
-An annotation PATCH that failed after GitHub applied it may, when retried, repeat those
-annotations: a cosmetic duplicate, accepted rather than spending the budget on verification.
+Appending is not idempotent either: a retried PATCH first counts the check run's annotations.
 """
 
 from __future__ import annotations
@@ -174,14 +173,24 @@ def publish_check_run(
     check_id = retrier.run(f"check run {name!r}", attempt)
     for i, batch in enumerate(batches[1:], start=2):
         update = {"output": {**output, "annotations": batch}}
-        _append(api, retrier, check_id, update, f"check run annotations {i}/{len(batches)}")
+        sent = sum(len(b) for b in batches[:i])  # annotations on the check run after this one
+        _append(api, retrier, check_id, update, sent, f"check run annotations {i}/{len(batches)}")
     return check_id
 
 
 def _append(
-    api: GitHubApi, retrier: Retrier, check_id: int, update: dict[str, Any], what: str
+    api: GitHubApi,
+    retrier: Retrier,
+    check_id: int,
+    update: dict[str, Any],
+    expected: int,
+    what: str,
 ) -> None:
-    def attempt(_: int) -> None:
+    """PATCH one batch; a retry first counts the annotations, so a batch is never added twice."""
+
+    def attempt(n: int) -> None:
+        if n > 1 and api.count_check_run_annotations(check_id) >= expected:
+            return
         api.update_check_run(check_id, update)
 
     retrier.run(what, attempt)
