@@ -60,9 +60,12 @@ def test_descriptions_are_meaningful_and_at_most_140_chars(fake_github: FakeGitH
     ctx = pr_context(fake_github, pr=None, deployment_id=42)
     report = publish_to(fake_github, long, ctx, surfaces=["deployment-status", "commit-status"])
     assert report.warnings == []  # the fake answers 422 beyond 140 characters
-    for status in fake_github.deployment_statuses(42) + fake_github.commit_statuses(SHA):
-        assert len(status["description"]) <= 140
-        assert status["description"].startswith("blocked: 3 failed in a-suite")
+    [deployment] = fake_github.deployment_statuses(42)
+    [commit] = fake_github.commit_statuses(SHA)
+    assert len(deployment["description"]) <= 140
+    assert len(commit["description"]) <= 140
+    assert deployment["description"].startswith("deploy-gate blocked: 3 failed in a-suite")
+    assert commit["description"].startswith("blocked: 3 failed in a-suite")
 
 
 def test_unknown_deployment_is_a_warning_naming_the_id(fake_github: FakeGitHub) -> None:
