@@ -106,6 +106,9 @@ def publish(
     if output is not None and not dry_run:
         outputs = _outputs(result, options, report)
         _guard(report, "step outputs", lambda: write_outputs(output, outputs))
+    redact = Redactor(_secrets(options))  # warnings may quote GitHub's or requests' messages
+    report.warnings = [redact(w) for w in report.warnings]
+    report.notes = [redact(n) for n in report.notes]
     return report
 
 
