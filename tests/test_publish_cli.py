@@ -194,3 +194,30 @@ def test_deployment_status_event_end_to_end(fake_github: FakeGitHub, tmp_path: P
     assert comment["body"].startswith("<!-- deploy-gate:preview -->")
     [commit] = fake_github.commit_statuses(SHA)
     assert commit["context"] == "deploy-gate/preview"
+
+
+def test_two_concurrent_processes_leave_one_comment(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    fake_github.add_pull(7, SHA)
+    fake_github.barrier("GET", r"/issues/7/comments$", parties=2)  # both list before posting
+    _workspace(tmp_path)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        **_event(tmp_path),
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_TOKEN": FakeGitHub.WRITE_TOKEN,
+    }
+    argv = [sys.executable, "-m", "gate", "publish", "--surfaces", "comment"]
+    procs = [
+        subprocess.Popen(
+            argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    for proc in procs:
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0
+    assert fake_github.count("POST", r"/issues/7/comments$") == 2  # the race happened
+    assert len(fake_github.comments(7)) == 1
