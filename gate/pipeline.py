@@ -8,6 +8,7 @@ makes that suite an `error`, which blocks.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import sys
 import tempfile
@@ -74,17 +75,34 @@ def decide(
     )
 
 
-def emit(result: GateResult, runs: list[SuiteRun], out_dir: Path) -> int:
-    """Write result.json, summary.md and junit/ (merged + per-suite copies); print; exit code."""
+def emit(
+    result: GateResult,
+    runs: list[SuiteRun],
+    out_dir: Path,
+    *,
+    secrets: frozenset[str] = frozenset(),
+) -> int:
+    """Write result.json, summary.md and junit/ (merged + per-suite copies); print; exit code.
+
+    `secrets` (the configured values) are masked again at render time, behind the reader's pass.
+    """
     out_dir = Path(out_dir)
-    write_reports(result, out_dir)
+    write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
     junit_dir = out_dir / "junit"
     junit_dir.mkdir(parents=True, exist_ok=True)
     _copy_suite_files(runs, junit_dir)
     write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for)
     _drop_spools(runs)
-    print_summary(result)
+    print_summary(result, secrets=secrets)
     return 0 if result.verdict is Verdict.PASS else 1
+
+
+def run_url_from_env() -> str | None:
+    """The GitHub Actions run's page, for the summary's link; None outside Actions."""
+    server, repo, run_id = (
+        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
 
 
 def _read(run: SuiteRun, redact: Redactor) -> JUnitData:
@@ -136,19 +154,30 @@ def _spool_for(path: Path) -> Path | None:
 
 
 def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path) -> None:
-    """Copy each suite's input files as `SUITE.xml` (`SUITE-2.xml`, ... when several)."""
+    """Copy each suite's input files as `SUITE.xml` (`SUITE-2.xml`, ... when several).
+
+    Files an earlier run left in `junit_dir` are removed (never one of this run's inputs), so
+    the folder never mixes two runs' suites.
+    """
+    written: set[Path] = {junit_dir / MERGED_NAME}
+    inputs: set[Path] = set()
     for run in runs:
         files = [f for spec in run.junit for f in expand(spec).files]
+        inputs.update(f.resolve() for f in files)
         stem = _safe_name(run.name)
         for index, file in enumerate(files, start=1):
             name = f"{stem}.xml" if index == 1 else f"{stem}-{index}.xml"
             target = junit_dir / name
+            written.add(target)
             try:
                 if target.exists() and target.samefile(file):
                     continue
                 shutil.copyfile(file, target)
             except OSError as exc:
                 print(f"gate: could not copy {file} to {target}: {exc}", file=sys.stderr)
+    for stale in junit_dir.glob("*.xml"):
+        if stale not in written and stale.resolve() not in inputs:
+            stale.unlink(missing_ok=True)
 
 
 def _safe_name(name: str) -> str:

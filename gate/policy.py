@@ -25,6 +25,7 @@ from gate.model import (
     Verdict,
 )
 
+_SYMPTOM_CHARS = 160
 _NAMES_SHOWN = 5
 _RUN_STATUS = {
     RunStatus.NOT_RUN: (Outcome.INCONCLUSIVE, "did not run"),
@@ -128,10 +129,23 @@ def _blocks(case: FoldedCase, policy: PolicyConfig) -> bool:
     return case.tier in policy.block_tiers
 
 
-def _names(cases: list[tuple[FoldedCase, str]], with_reason: bool = False) -> str:
+def _names(
+    cases: list[tuple[FoldedCase, str]], with_reason: bool = False, symptom: bool = False
+) -> str:
+    """The first few test names; with `symptom`, the first one followed by its message."""
     shown = [f"{c.name} ({r})" if with_reason and r else c.name for c, r in cases[:_NAMES_SHOWN]]
+    if symptom and shown:
+        shown[0] += _symptom(cases[0][0].message)
     more = len(cases) - _NAMES_SHOWN
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _symptom(message: str) -> str:
+    """A failure's first message line, so the reason says what went wrong and not only where."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    if len(line) > _SYMPTOM_CHARS:
+        line = line[: _SYMPTOM_CHARS - 1] + "…"
+    return f" ({line})" if line else ""
 
 
 def _tests(count: int) -> str:
@@ -166,7 +180,10 @@ def _failures(
         blocking = [c for c in buckets[kind] if _blocks(c[0], policy)]
         warning = [c for c in buckets[kind] if not _blocks(c[0], policy)]
         if blocking:
-            findings.add(Outcome.FAILED, f"{_tests(len(blocking))} {verb}: {_names(blocking)}")
+            findings.add(
+                Outcome.FAILED,
+                f"{_tests(len(blocking))} {verb}: {_names(blocking, symptom=True)}",
+            )
         if warning:
             tiers = sorted({c.tier or "untiered" for c, _ in warning})
             findings.add(

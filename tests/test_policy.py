@@ -49,14 +49,14 @@ def test_failures_block_with_one_sentence_naming_the_tests(tmp_path: Path) -> No
     result = run_gate([SuiteRun("smoke", [path])])
     assert result.verdict is Verdict.BLOCK
     assert result.outcome is Outcome.FAILED
-    assert result.reasons == ["smoke: 2 tests failed: test_a, test_b"]
+    assert result.reasons == ["smoke: 2 tests failed: test_a (no), test_b"]
     assert [p.id for p in result.suites[0].problems] == ["t::test_a", "t::test_b"]
 
 
 def test_attributes_claiming_no_failures_still_block() -> None:
     result = run_gate([SuiteRun("smoke", [DATA / "attributes_lie.xml"])])
     assert result.verdict is Verdict.BLOCK
-    assert result.reasons == ["smoke: 1 test failed: test_me_rejects_bad_token"]
+    assert result.reasons == ["smoke: 1 test failed: test_me_rejects_bad_token (expected 401, got 200)"]
 
 
 def test_skip_budget_default_zero_and_per_suite(tmp_path: Path) -> None:
@@ -112,10 +112,10 @@ def test_quarantine_can_be_limited_to_a_suite(tmp_path: Path) -> None:
 def test_tiers_decide_which_failures_block() -> None:
     runs = [SuiteRun("e2e", [DATA / "priority_tiers.xml"])]
     default = run_gate(runs)
-    assert default.reasons == ["e2e: 2 tests failed: test_login, test_footer_links"]
+    assert default.reasons == ["e2e: 2 tests failed: test_login (login failed), test_footer_links"]
     relaxed = run_gate(runs, {"block_tiers": ["p1", "p2", "p3"]})
     assert relaxed.reasons == [
-        "e2e: 1 test failed: test_login",
+        "e2e: 1 test failed: test_login (login failed)",
         "e2e: 1 test failed in non-blocking tiers (p5): test_footer_links",
     ]
     only_p2 = run_gate(runs, {"block_tiers": ["p2"]})
@@ -149,7 +149,7 @@ def test_advisory_suite_warns(tmp_path: Path) -> None:
     path = junit(tmp_path, "stress", fail("p95"))
     result = run_gate([SuiteRun("stress", [path])], {"suites": {"stress": {"blocking": False}}})
     assert (result.verdict, result.outcome) == (Verdict.PASS, Outcome.WARNED)
-    assert result.reasons == ["stress: 1 test failed: p95 (advisory suite: warns only)"]
+    assert result.reasons == ["stress: 1 test failed: p95 (no) (advisory suite: warns only)"]
     assert result.suites[0].blocking is False
 
 

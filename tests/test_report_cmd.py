@@ -53,7 +53,33 @@ def test_failure_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     report = write(tmp_path / "e2e.xml", PASS + FAIL)
     assert main(["report", str(report), "--out", str(tmp_path / "out")]) == 1
     assert "BLOCK" in capsys.readouterr().out
-    assert result_of(tmp_path / "out").reasons == ["e2e: 1 test failed: bad"]
+    # The reason names the test and the first failure's symptom (its message).
+    assert result_of(tmp_path / "out").reasons == ["e2e: 1 test failed: bad (nope)"]
+
+
+def test_a_rerun_into_the_same_folder_leaves_no_stale_suite_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    smoke, e2e = write(tmp_path / "smoke.xml", PASS), write(tmp_path / "e2e.xml", PASS)
+    assert main(["report", str(smoke), str(e2e), "--out", str(out)]) == 0
+    assert (out / "junit" / "e2e.xml").is_file()
+    assert main(["report", str(smoke), "--out", str(out)]) == 0
+    assert sorted(p.name for p in (out / "junit").glob("*.xml")) == ["merged.xml", "smoke.xml"]
+
+
+def test_configured_secret_is_masked_in_every_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_KEY", "p4ss-w0rd-zz")
+    config = tmp_path / "gate.toml"
+    config.write_text('secrets = ["${SHOP_KEY}"]\n')
+    bad = '<testcase classname="c" name="k"><failure message="key p4ss-w0rd-zz refused"/></testcase>'
+    report = write(tmp_path / "e2e.xml", bad)
+    out = tmp_path / "out"
+    assert main(["report", str(report), "--config", str(config), "--out", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "refused" in printed
+    for text in (printed, (out / "summary.md").read_text(), (out / "result.json").read_text()):
+        assert "p4ss-w0rd-zz" not in text
 
 
 def test_missing_path_and_empty_glob_block_naming_the_input(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     result.duration_s = max(
         [float(r.get("duration_s") or 0.0) for _, r in shards if r] or [0.0]
     ) or (time.monotonic() - started)
-    return emit(result, runs, out)
+    return emit(result, runs, out, secrets=config.secret_values)
 
 
 def _result(shard: Path) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
     runs = suite_runs(args.junit, config)
     result = decide(runs, config, target=config.target, duration_s=0.0)
     result.duration_s = time.monotonic() - started
-    return emit(result, runs, Path(args.out))
+    return emit(result, runs, Path(args.out), secrets=config.secret_values)
 
 
 def suite_runs(inputs: list[str], config: GateConfig) -> list[SuiteRun]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gate.config import load_config
 from gate.config.schema import GateConfig
-from gate.errors import UsageError
+from gate.errors import ConfigError, UsageError
 from gate.readiness import validate_target
 from gate.runner import run_suites, select_suites
 
@@ -83,6 +83,7 @@ def execute(
             f"nothing to run: {config.source} configures none of the selected suites "
             "([smoke], [e2e], [stress]) and no --junit file was given"
         )
+    _check_stress_hosts(config, target, selected)
     from gate.pipeline import decide, emit  # the policy and reports load only when needed
 
     started = time.monotonic()
@@ -102,4 +103,15 @@ def execute(
         stress=ran.stress,
         duration_s=time.monotonic() - started,
     )
-    return int(emit(result, ran.runs, out_dir))
+    return int(emit(result, ran.runs, out_dir, secrets=config.secret_values))
+
+
+def _check_stress_hosts(config: GateConfig, target: str, selected: Sequence[str]) -> None:
+    """Load to a host other than the target's is a configuration error, found before any run."""
+    if "stress" not in selected or config.stress is None:
+        return
+    from gate.config.stress import check_hosts
+
+    problems = check_hosts(config.stress, target)
+    if problems:
+        raise ConfigError(f"{config.source}: " + "; ".join(problems))
