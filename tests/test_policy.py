@@ -56,7 +56,9 @@ def test_failures_block_with_one_sentence_naming_the_tests(tmp_path: Path) -> No
 def test_attributes_claiming_no_failures_still_block() -> None:
     result = run_gate([SuiteRun("smoke", [DATA / "attributes_lie.xml"])])
     assert result.verdict is Verdict.BLOCK
-    assert result.reasons == ["smoke: 1 test failed: test_me_rejects_bad_token (expected 401, got 200)"]
+    assert result.reasons == [
+        "smoke: 1 test failed: test_me_rejects_bad_token (expected 401, got 200)"
+    ]
 
 
 def test_skip_budget_default_zero_and_per_suite(tmp_path: Path) -> None:

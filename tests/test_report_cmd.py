@@ -72,7 +72,9 @@ def test_configured_secret_is_masked_in_every_output(
     monkeypatch.setenv("SHOP_KEY", "p4ss-w0rd-zz")
     config = tmp_path / "gate.toml"
     config.write_text('secrets = ["${SHOP_KEY}"]\n')
-    bad = '<testcase classname="c" name="k"><failure message="key p4ss-w0rd-zz refused"/></testcase>'
+    bad = (
+        '<testcase classname="c" name="k"><failure message="key p4ss-w0rd-zz refused"/></testcase>'
+    )
     report = write(tmp_path / "e2e.xml", bad)
     out = tmp_path / "out"
     assert main(["report", str(report), "--config", str(config), "--out", str(out)]) == 1

@@ -129,7 +129,9 @@ def test_gate_run_blocks_naming_the_failed_endpoint(demo_config: Path, tmp_path:
     with launch(fault="http500", token="run-cmd-token-1") as url:
         assert main(["run", "--target", url, "--out", str(tmp_path / "out")]) == 1
     result = result_json(tmp_path / "out")
-    (reason,) = [r for r in result["reasons"] if r.startswith("smoke: 1 test failed: POST /api/jobs")]
+    (reason,) = [
+        r for r in result["reasons"] if r.startswith("smoke: 1 test failed: POST /api/jobs")
+    ]
     assert "status 500, expected 201" in reason  # the symptom, not only the check's name
     (problem,) = result["suites"][0]["problems"]
     assert "POST /api/jobs: status 500, expected 201" in problem["message"]
