@@ -8,6 +8,7 @@ step is `python -m gate.action STEP`:
 - `run`     runs `gate run` (or `gate report` when only JUnit globs are given), records the exit
             code and never fails itself, so that publishing still happens after a block;
 - `outputs` reads `result.json` and sets the action's outputs;
+- `publish` runs `gate publish` on the surfaces asked for (it sets the `comment-url` output);
 - `finish`  ends the job by the verdict (block fails the job when `fail-on-block` is true).
 """
 
@@ -273,6 +274,16 @@ def step_outputs(env: Mapping[str, str]) -> int:
     return 0
 
 
+def step_publish(env: Mapping[str, str]) -> int:
+    """`gate publish` with the surfaces and configuration of these inputs; its exit code."""
+    inputs = parse_inputs(env)
+    argv = [sys.executable, "-m", "gate", "publish", "--result", env.get("GATE_RESULT", "")]
+    argv += ["--surfaces", ",".join(inputs.publish)]
+    if inputs.config:
+        argv += ["--config", inputs.config]
+    return subprocess.run(argv, cwd=inputs.workdir, check=False).returncode
+
+
 def step_finish(env: Mapping[str, str]) -> int:
     """Exit by the verdict; a usage error (2) or no result fails even without fail-on-block."""
     code, verdict = env.get("GATE_EXIT_CODE", ""), env.get("GATE_VERDICT", "")
@@ -294,7 +305,13 @@ def step_finish(env: Mapping[str, str]) -> int:
     return 1
 
 
-STEPS = {"check": step_check, "run": step_run, "outputs": step_outputs, "finish": step_finish}
+STEPS = {
+    "check": step_check,
+    "run": step_run,
+    "outputs": step_outputs,
+    "publish": step_publish,
+    "finish": step_finish,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
