@@ -8,7 +8,6 @@ target and `GITHUB_API_URL` points at the fake GitHub server.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +24,11 @@ INPUTS_WORKFLOW = HERE / "workflows" / "action-inputs.yml"
 
 
 @pytest.fixture(scope="module")
-def act_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+def act_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A copy of the action and act's cache (its tool cache keeps the action's virtualenv),
     shared by the module's runs."""
     base = tmp_path_factory.mktemp("act")
-    yield {"action": copy_action(base / "action"), "cache": base / "cache"}
+    return {"action": copy_action(base / "action"), "cache": base / "cache"}
 
 
 def payload(name: str, **changes: Any) -> dict[str, Any]:
