@@ -1,1 +1,330 @@
-"""pytest plugin (entry point `pytest11`): fixtures for users' E2E suites. Built in issue 3."""
+"""pytest plugin (entry point `pytest11`, also loaded with `-p gate.plugin`): the gate's fixtures.
+
+Users' own E2E tests and the built-in check modules use the same fixtures:
+
+- `gate_config`: the loaded `GateConfig` (`--gate-config PATH`, else `$GATE_CONFIG`/`gate.toml`);
+- `base_url`: the target (`--gate-target URL`, else `$GATE_TARGET_URL`, else `target` in config);
+- `http`: an `httpx.Client` bound to `base_url` with the `[auth]` headers; `http_as("bob")` one
+  for a named identity of `[auth.identities]`, `http_as(auth=False)` an anonymous one;
+- `ws_connect(path, identity=None, auth="header")`: a WebSocket whose failures say the close
+  code and reason.
+
+Markers `p1`..`p6` become the JUnit property `priority`. Everything a failure prints is redacted
+(configured secrets and credential shapes). A test that passed only because a network-level error
+was retried gets a Surefire-style `<flakyFailure>` element, which the JUnit reader counts as flaky.
+
+The plugin is inert in test runs that use none of it: no option, no fixture, no change.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import pytest
+
+from gate.checks import NOTHING_CONFIGURED
+from gate.checks.client import DEFAULT_TIMEOUT_S, auth_headers, bearer_token, make_client
+from gate.checks.ws import WebSocket, open_socket, ws_url
+from gate.config import GateConfig, load_config
+from gate.errors import ConfigError
+from gate.redact import Redactor
+
+try:  # where pytest keeps its JUnit writer; without it, flakiness shows in the terminal only
+    from _pytest.junitxml import xml_key
+except ImportError:  # pragma: no cover
+    xml_key = None  # type: ignore[assignment]
+
+TIERS = ("p1", "p2", "p3", "p4", "p5", "p6")
+CHECKS_DIR = Path(__file__).parent / "checks"
+
+_config_key = pytest.StashKey[GateConfig]()
+_redactor_key = pytest.StashKey[Redactor]()
+_retries_key = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gate", "deploy-gate")
+    group.addoption("--gate-target", help="base URL of the deployment under test")
+    group.addoption("--gate-config", help="gate.toml to load (default: $GATE_CONFIG, gate.toml)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tier in TIERS:
+        config.addinivalue_line(
+            "markers", f"{tier}: deploy-gate priority tier {tier} (JUnit property 'priority')"
+        )
+    if config.getoption("gate_config", None) or config.getoption("gate_target", None):
+        gate_config_of(config)  # a bad configuration stops the run before any test
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def gate_config_of(config: pytest.Config) -> GateConfig:
+    """The `GateConfig` for this pytest run, loaded once; a bad file is a usage error."""
+    if _config_key not in config.stash:
+        path = config.getoption("gate_config", None)
+        try:
+            config.stash[_config_key] = load_config(path)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return config.stash[_config_key]
+
+
+def target_of(config: pytest.Config) -> str | None:
+    target = config.getoption("gate_target", None) or os.environ.get("GATE_TARGET_URL")
+    return target or gate_config_of(config).target
+
+
+def _redactor(config: pytest.Config) -> Redactor:
+    """Configured secrets (once the config is loaded) plus the credential shapes."""
+    if _redactor_key in config.stash:
+        return config.stash[_redactor_key]
+    if _config_key not in config.stash:
+        return Redactor()
+    gate = config.stash[_config_key]
+    secrets = set(gate.secret_values)
+    secrets.update(b for b in [gate.auth.bearer] if b)
+    secrets.update(i.bearer for i in gate.auth.identities.values() if i.bearer)
+    config.stash[_redactor_key] = Redactor(secrets)
+    return config.stash[_redactor_key]
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def gate_config(pytestconfig: pytest.Config) -> GateConfig:
+    """The loaded deploy-gate configuration."""
+    return gate_config_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config) -> str:
+    """The deployment under test, without a trailing slash."""
+    target = target_of(pytestconfig)
+    if not target:
+        pytest.fail(
+            "deploy-gate: no target; pass --gate-target URL, set GATE_TARGET_URL, "
+            "or set `target` in gate.toml",
+            pytrace=False,
+        )
+    if not target.startswith(("http://", "https://")):
+        pytest.fail(f"deploy-gate: target {target!r} is not an http(s) URL", pytrace=False)
+    return target.rstrip("/")
+
+
+def _record_retry(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    def record(message: str) -> None:
+        request.node.stash.setdefault(_retries_key, []).append(message)
+
+    return record
+
+
+def _timeout(config: GateConfig) -> float:
+    return config.e2e.request_timeout_s if config.e2e else DEFAULT_TIMEOUT_S
+
+
+@pytest.fixture
+def http_as(
+    request: pytest.FixtureRequest, gate_config: GateConfig, base_url: str
+) -> Iterator[Callable[..., httpx.Client]]:
+    """`http_as("bob")`: a client authenticated as a named identity of `[auth.identities]`;
+    `http_as(auth=False)` an anonymous one; `timeout_s=` overrides the request timeout."""
+    clients: list[httpx.Client] = []
+
+    def factory(
+        identity: str | None = None, *, auth: bool = True, timeout_s: float | None = None
+    ) -> httpx.Client:
+        try:
+            headers = auth_headers(gate_config, identity) if auth else {}
+        except ConfigError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        client = make_client(
+            base_url,
+            headers,
+            timeout_s=timeout_s or _timeout(gate_config),
+            on_retry=_record_retry(request),
+        )
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def http(http_as: Callable[..., httpx.Client]) -> httpx.Client:
+    """An `httpx.Client` bound to the target, sending the `[auth]` headers."""
+    return http_as(None)
+
+
+@pytest.fixture
+def ws_connect(gate_config: GateConfig, base_url: str) -> Iterator[Callable[..., WebSocket]]:
+    """`ws_connect("/ws/agent", identity=None, auth="header"|"query"|"none")` -> `WebSocket`.
+
+    `auth="query"` sends the bearer token as `?token=...` (browsers cannot set headers).
+    """
+    opened: list[WebSocket] = []
+
+    def connect(
+        path: str,
+        identity: str | None = None,
+        auth: Literal["header", "query", "none"] = "header",
+        query_param: str = "token",
+        open_timeout_s: float = 10.0,
+    ) -> WebSocket:
+        headers: dict[str, str] = {}
+        query: dict[str, str] = {}
+        try:
+            if auth == "header":
+                headers = auth_headers(gate_config, identity)
+            elif auth == "query":
+                token = bearer_token(gate_config, identity)
+                query = {query_param: token} if token else {}
+        except ConfigError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        url = ws_url(base_url, path, query)
+        socket = open_socket(url, f"WS {path}", headers=headers, open_timeout_s=open_timeout_s)
+        opened.append(socket)
+        return socket
+
+    yield connect
+    for socket in opened:
+        socket.close()
+
+
+# -- collection and reporting ------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Write the closest `p1`..`p6` marker as the JUnit property `priority`, and drop built-in
+    check functions that have nothing configured (pytest would report them as skipped, and a
+    skip is not free under the gate's skip budget)."""
+    keep: list[pytest.Item] = []
+    empty: list[pytest.Item] = []
+    for item in items:
+        if _builtin_suite(item) is not None and _nothing_configured(item):
+            empty.append(item)
+            continue
+        marker = next((m for m in item.iter_markers() if m.name in TIERS), None)
+        if marker is not None:
+            item.user_properties.append(("priority", marker.name))
+        keep.append(item)
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = keep
+
+
+def _nothing_configured(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is None or NOTHING_CONFIGURED in callspec.params.values()
+
+
+def _builtin_suite(item: pytest.Item) -> str | None:
+    """`smoke`/`e2e` for the functions of the built-in check modules, else None."""
+    if not isinstance(item, pytest.Function):
+        return None
+    suite = getattr(item.module, "GATE_SUITE", None)
+    if not isinstance(suite, str) or not Path(str(item.path)).is_relative_to(CHECKS_DIR):
+        return None
+    return suite
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    redact = _redactor(item.config)
+    if _rename_builtin(item, report) and report.failed and _is_assertion(call):
+        # A built-in check's assertion message is the whole story; its traceback is noise.
+        assert call.excinfo is not None
+        message = redact(str(call.excinfo.value))
+        crash = _Crash(str(item.path), 0, message)
+        report.longrepr = RedactedRepr(message, crash)  # type: ignore[assignment]
+    elif report.longrepr is not None:
+        report.longrepr = _redact_longrepr(report.longrepr, redact)
+    if report.sections:
+        report.sections = [(title, redact(text)) for title, text in report.sections]
+    retries = item.stash.get(_retries_key, [])
+    if retries and report.when == "call":
+        report.gate_retries = list(retries)  # type: ignore[attr-defined]
+        if report.passed:
+            _mark_flaky(item.config, report, retries)
+    return report
+
+
+def _redact_longrepr(longrepr: Any, redact: Redactor) -> Any:
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+        path, line, reason = longrepr
+        return (path, line, redact(str(reason)))
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        crash = _Crash(str(crash.path), int(crash.lineno), redact(str(crash.message)))
+    return RedactedRepr(redact(str(longrepr)), crash)
+
+
+@dataclass(frozen=True)
+class _Crash:
+    """What JUnit writers and the terminal read from a failure (`reprcrash`)."""
+
+    path: str
+    lineno: int
+    message: str
+
+
+@dataclass(frozen=True)
+class RedactedRepr:
+    """A failure representation with secrets masked, keeping the short crash message that
+    becomes the JUnit `message` attribute."""
+
+    text: str
+    reprcrash: _Crash | None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def toterminal(self, out: Any) -> None:
+        for line in self.text.splitlines():
+            out.line(line)
+
+
+def _is_assertion(call: pytest.CallInfo[None]) -> bool:
+    return call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
+
+
+def _rename_builtin(item: pytest.Item, report: pytest.TestReport) -> bool:
+    """Built-in checks get stable, readable JUnit identities (`smoke.http` /
+    `GET /health -> 200`) instead of a site-packages path that differs on every machine."""
+    suite = _builtin_suite(item)
+    if suite is None or not isinstance(item, pytest.Function):
+        return False
+    kind = item.originalname.removeprefix("test_")
+    label = item.callspec.id if hasattr(item, "callspec") else item.name
+    report.nodeid = f"{suite}.{kind}::{label.replace('::', ': ')}"
+    return True
+
+
+def _mark_flaky(config: pytest.Config, report: pytest.TestReport, retries: list[str]) -> None:
+    """A pass that needed a network retry is flaky: a Surefire-style `<flakyFailure>` in the
+    testcase, which the JUnit reader folds into `flaky` (DESIGN.md section 4)."""
+    xml = config.stash.get(xml_key, None) if xml_key is not None else None
+    if xml is None:
+        return
+    node = ET.Element("flakyFailure", message=f"passed after a network retry: {retries[0]}")
+    node.text = "\n".join(retries)
+    xml.node_reporter(report).append(node)
+
+
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    if getattr(report, "gate_retries", None) and report.when == "call" and report.passed:
+        return "flaky", "R", "FLAKY (passed after a network retry)"
+    return None

@@ -1,9 +1,64 @@
-"""`gate report`: not built yet."""
+"""`gate report JUNIT... [--config F] [--out DIR]`: a verdict from JUnit files any tool wrote.
+
+Suite naming: a file matching a `[policy.suites.NAME] junit = [...]` pattern belongs to suite
+NAME; any other file belongs to the suite named after the input argument that found it (a
+file's stem, a folder's name, a glob's fixed folder part). Inputs giving the same name share a
+suite, so `gate report run1/junit.xml rerun/junit.xml` folds a rerun into the first run.
+A missing path, a glob matching nothing or a folder without XML is an `error` outcome (a block,
+exit 1) naming the input, like an unreadable file; a bad `--config` is exit 2.
+"""
+
+from __future__ import annotations
 
 import argparse
-import sys
+import contextlib
+import time
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from gate.config import load_config
+from gate.config.schema import GateConfig
+from gate.junit import expand, suite_name_for
+from gate.model import SuiteRun
+from gate.pipeline import decide, emit
 
 
 def main(args: argparse.Namespace) -> int:
-    print("gate report: not implemented yet; the verdict is block", file=sys.stderr)
-    return 1
+    config = load_config(args.config)
+    started = time.monotonic()
+    runs = suite_runs(args.junit, config)
+    result = decide(runs, config, target=config.target, duration_s=0.0)
+    result.duration_s = time.monotonic() - started
+    return emit(result, runs, Path(args.out))
+
+
+def suite_runs(inputs: list[str], config: GateConfig) -> list[SuiteRun]:
+    """Group the inputs' files into named suites (see the module docstring)."""
+    patterns = {name: s.junit for name, s in config.policy.suites.items() if s.junit}
+    runs: dict[str, SuiteRun] = {}
+
+    def put(name: str, item: Path) -> None:
+        run = runs.setdefault(name, SuiteRun(name=name))
+        if item not in run.junit:
+            run.junit.append(item)
+
+    for spec in inputs:
+        found = expand(spec)
+        default = suite_name_for(spec)
+        if found.errors:
+            put(default, Path(spec))  # read_junit reports the error under this suite
+        for file in found.files:
+            put(_configured_suite(file, patterns) or default, file)
+    return list(runs.values())
+
+
+def _configured_suite(file: Path, patterns: dict[str, list[str]]) -> str | None:
+    candidates = {file.as_posix()}
+    with contextlib.suppress(ValueError):
+        candidates.add(file.resolve().relative_to(Path.cwd().resolve()).as_posix())
+    for name, globs in patterns.items():
+        for pattern in globs:
+            variants = {pattern, pattern.replace("**/", "")}
+            if any(fnmatchcase(c, v) for c in candidates for v in variants):
+                return name
+    return None

@@ -1,9 +1,83 @@
-"""`gate run`: not built yet."""
+"""`gate run`: run the configured suites against the target, decide, write outputs, print.
+
+The target comes from `--target`, else `$GATE_TARGET_URL`, else the config's `target`.
+"""
+
+from __future__ import annotations
 
 import argparse
-import sys
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from gate.config import load_config
+from gate.config.schema import GateConfig
+from gate.errors import UsageError
+from gate.readiness import validate_target
+from gate.runner import run_suites, select_suites
+
+NO_TARGET = (
+    "no target to check: pass --target URL, set GATE_TARGET_URL, or write "
+    '`target = "https://staging.example.com"` in the configuration'
+)
 
 
 def main(args: argparse.Namespace) -> int:
-    print("gate run: not implemented yet; the verdict is block", file=sys.stderr)
-    return 1
+    config = load_config(args.config)
+    target = args.target or os.environ.get("GATE_TARGET_URL") or config.target
+    if not target:
+        raise UsageError(NO_TARGET)
+    requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
+    return execute(
+        config,
+        config_path=config_path(config),
+        target=target,
+        suites=requested,
+        out_dir=Path(args.out),
+        extra_junit=args.junit,
+    )
+
+
+def config_path(config: GateConfig) -> Path | None:
+    """The file the configuration was read from (None for the built-in defaults)."""
+    path = Path(config.source)
+    return path if path.is_file() else None
+
+
+def execute(
+    config: GateConfig,
+    *,
+    config_path: Path | None,
+    target: str,
+    suites: Sequence[str] | None,
+    out_dir: Path,
+    extra_junit: Sequence[str] = (),
+) -> int:
+    """Run, decide and emit: the path `gate run` and `gate demo` share. Returns the exit code."""
+    target = validate_target(target)
+    selected = select_suites(config, suites)
+    if not selected and not extra_junit:
+        raise UsageError(
+            f"nothing to run: {config.source} configures none of the selected suites "
+            "([smoke], [e2e], [stress]) and no --junit file was given"
+        )
+    from gate.pipeline import decide, emit  # the policy and reports load only when needed
+
+    started = time.monotonic()
+    ran = run_suites(
+        config,
+        config_path=config_path,
+        target=target,
+        suites=selected,
+        out_dir=out_dir,
+        extra_junit=extra_junit,
+    )
+    result = decide(
+        ran.runs,
+        config,
+        target=target,
+        stress=ran.stress,
+        duration_s=time.monotonic() - started,
+    )
+    return int(emit(result, ran.runs, out_dir))

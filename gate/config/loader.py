@@ -128,7 +128,7 @@ def _describe(exc: ValidationError, source: str, prefix: str, secrets: set[str])
             value = error.get("input")
             secret = isinstance(value, str) and value in secrets
             found = "a secret value (redacted)" if secret else _show(value)
-            lines.append(f"  - key '{key}': {error['msg'].lower()}; found {found}")
+            lines.append(f"  - key '{key}': {_lower_first(error['msg'])}; found {found}")
     return "\n".join(lines)
 
 
@@ -179,3 +179,8 @@ def _show(value: Any) -> str:
     if len(text) > _MAX_FOUND:
         text = text[: _MAX_FOUND - 3] + "..."
     return f"{text} ({kind})"
+
+
+def _lower_first(text: str) -> str:
+    """pydantic says "Input should be ..."; lower only that first letter, never user names."""
+    return text[:1].lower() + text[1:]

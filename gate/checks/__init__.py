@@ -1,0 +1,71 @@
+"""Built-in check modules (plain pytest modules) and the paths the runner gives pytest.
+
+The modules live inside the `gate` package so that installing deploy-gate adds no generic
+top-level `checks` package to site-packages; the runner runs them by file path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gate.config import GateConfig
+from gate.errors import ConfigError, UsageError
+
+CHECKS_DIR = Path(__file__).parent
+# The one parameter of a check function with nothing configured; the plugin deselects it (an
+# empty parameter set would be reported as a skip, and skips count against the budget).
+NOTHING_CONFIGURED = "nothing configured"
+SMOKE_MODULE = CHECKS_DIR / "smoke.py"
+FLOWS_MODULE = CHECKS_DIR / "e2e.py"
+
+
+def pytest_targets(suite: str, config: GateConfig) -> list[str]:
+    """The pytest arguments (file paths) that run `suite` ("smoke" or "e2e").
+
+    An empty list means the suite has nothing configured. A user path that does not exist, or a
+    flow step naming an unknown identity, is a `ConfigError` (exit 2) before anything runs.
+    """
+    if suite == "smoke":
+        smoke = config.smoke
+        return [str(SMOKE_MODULE)] if smoke is not None and not smoke.is_empty() else []
+    if suite == "e2e":
+        if config.e2e is None:
+            return []
+        _check_identities(config)
+        targets = [str(FLOWS_MODULE)] if config.e2e.flows else []
+        return targets + [str(p) for p in _user_paths(config)]
+    raise UsageError(f"no built-in pytest checks for suite {suite!r} (expected smoke or e2e)")
+
+
+def _user_paths(config: GateConfig) -> list[Path]:
+    """`[e2e] pytest` entries, relative to the configuration file's folder."""
+    assert config.e2e is not None
+    source = Path(config.source)
+    base = source.parent if source.is_file() else Path.cwd()
+    paths = []
+    for index, entry in enumerate(config.e2e.pytest):
+        name, _, selector = entry.partition("::")
+        path = (base / name).resolve()
+        if not path.exists():
+            raise ConfigError(
+                f"{config.source}: key 'e2e.pytest[{index}]': {name!r} does not exist "
+                f"(looked at {path})"
+            )
+        paths.append(Path(f"{path}::{selector}") if selector else path)
+    return paths
+
+
+def _check_identities(config: GateConfig) -> None:
+    assert config.e2e is not None
+    known = set(config.auth.identities)
+    for flow_index, flow in enumerate(config.e2e.flows):
+        for step_index, step in enumerate(flow.steps):
+            for name in [step.identity, *step.identities]:
+                if name is not None and name not in known:
+                    have = ", ".join(sorted(known)) or "none configured"
+                    raise ConfigError(
+                        f"{config.source}: key 'e2e.flows[{flow_index}].steps[{step_index}]': "
+                        f"flow '{flow.name}', step {step_index + 1} "
+                        f"('{step.label(step_index)}') uses identity '{name}', which is not "
+                        f"in [auth.identities] ({have})"
+                    )

@@ -1,0 +1,205 @@
+"""Running a declarative flow (`[[e2e.flows]]`): steps in order, captures, polls, batches.
+
+A flow is one JUnit testcase. It stops at the first failing step, and the failure message names
+the flow, the step and what was seen, e.g. `step 2 (wait for completion): saw queued -> running,
+still running after 30 s, expected completed`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from gate.checks.flow_ws import run_websocket_step
+from gate.checks.match import Missing, excerpt, extract, response_json
+from gate.checks.probes import endpoint_problems, send
+from gate.checks.ws import WebSocket
+from gate.config.flows import BATCH_ITEM, PLACEHOLDER, Batch, Flow, Poll, Step, parse_request
+
+ClientFor = Callable[[str | None], httpx.Client]
+SocketFor = Callable[[str, str | None, str, str], WebSocket]
+
+
+@dataclass
+class FlowRun:
+    """The state of one flow run: captured values and what each finished step did."""
+
+    flow: Flow
+    client_for: ClientFor
+    socket_for: SocketFor
+    values: dict[str, Any] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+
+    def run(self) -> None:
+        for index, step in enumerate(self.flow.steps):
+            where = f"flow '{self.flow.name}' step {index + 1} ({step.label(index)})"
+            try:
+                summary = self._step(step)
+            except AssertionError as exc:
+                before = f" [passed before: {'; '.join(self.done)}]" if self.done else ""
+                raise AssertionError(f"{where}: {exc}{before}") from None
+            self.done.append(f"{step.label(index)}: {summary}")
+
+    def _step(self, step: Step) -> str:
+        if step.kind == "websocket":
+            return run_websocket_step(step, self.render, self.socket_for)
+        if step.kind == "batch":
+            assert step.batch is not None
+            return self._batch(step, step.batch)
+        response = self._request(step)
+        summary = f"{response.status_code}"
+        if step.poll is not None:
+            response, summary = self._poll(step, step.poll, response)
+        self._capture(step, response)
+        return summary
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _request(self, step: Step, request: str | None = None) -> httpx.Response:
+        method, path = parse_request(self.render(request or step.request or ""))
+        response = send(
+            self.client_for(step.identity),
+            method,
+            path,
+            json=self.render(step.json_body),
+            headers=self.render(step.headers) or None,
+        )
+        status = [step.status] if isinstance(step.status, int) else step.status
+        problems = endpoint_problems(
+            response,
+            status=status,
+            max_ms=step.max_ms,
+            expect_json=self.render(step.expect_json),
+            contains=step.contains,
+            what=f"{method} {path}",
+        )
+        if problems:
+            raise AssertionError(f"{method} {path}: " + "; ".join(problems))
+        return response
+
+    def _capture(self, step: Step, response: httpx.Response) -> None:
+        if not step.capture:
+            return
+        document = response_json(response, f"{response.request.method} {response.request.url}")
+        for name, path in step.capture.items():
+            try:
+                self.values[name] = extract(document, path)
+            except Missing as exc:
+                raise AssertionError(
+                    f"capture '{name}': {exc} in the response {excerpt(response.text, 160)!r}"
+                ) from None
+
+    def _poll(self, step: Step, poll: Poll, response: httpx.Response) -> tuple[httpx.Response, str]:
+        """Repeat the request until `poll.field` is one of `poll.until`; record the states seen."""
+        seen: list[str] = []
+        deadline = time.monotonic() + poll.deadline_s
+        while True:
+            state = _state(response, poll.field)
+            if not seen or seen[-1] != state:
+                seen.append(state)
+            trail = " -> ".join(seen)
+            expected = " or ".join(poll.until)
+            if state in poll.until:
+                return response, f"saw {trail}"
+            if state in poll.fail_on:
+                raise AssertionError(f"saw {trail}, reached {state}, expected {expected}")
+            if time.monotonic() + poll.interval_s > deadline:
+                raise AssertionError(
+                    f"saw {trail}, still {state} after {poll.deadline_s:g} s, expected {expected}"
+                )
+            time.sleep(poll.interval_s)
+            response = self._request(step)
+
+    def _batch(self, step: Step, batch: Batch) -> str:
+        ids = self._batch_ids(step, batch)
+        states: dict[str, str] = {item: "not created" for item in ids if item.startswith("#")}
+        pending = [item for item in ids if not item.startswith("#")]
+        deadline = time.monotonic() + batch.deadline_s
+        client = self.client_for(step.identity)
+        while pending:
+            for item in list(pending):
+                url = self.render(batch.poll.replace("{" + BATCH_ITEM + "}", item))
+                method, path = parse_request(url)
+                response = send(client, method, path)
+                states[item] = _state(response, batch.field)
+                if states[item] in batch.success or states[item] in batch.failure:
+                    pending.remove(item)
+            if not pending or time.monotonic() + batch.interval_s > deadline:
+                break
+            time.sleep(batch.interval_s)
+        return _batch_verdict(batch, ids, states)
+
+    def _batch_ids(self, step: Step, batch: Batch) -> list[str]:
+        """The items to poll: a captured list, or the ids of `count` created jobs."""
+        if batch.over is not None:
+            items = self.values.get(batch.over)
+            if not isinstance(items, list) or not items:
+                raise AssertionError(
+                    f"batch.over: capture '{batch.over}' is {excerpt(repr(items), 80)}, "
+                    "expected a non-empty list"
+                )
+            return [str(item) for item in items]
+        ids = []
+        for number in range(batch.count or 0):
+            try:
+                response = self._request(step)
+                ids.append(str(extract(response_json(response, "create"), batch.id)))
+            except (AssertionError, Missing) as exc:
+                ids.append(f"#{number + 1}: {exc}")  # a creation that failed counts as failed
+        return ids
+
+    # -- templates -----------------------------------------------------------------------------
+
+    def render(self, value: Any) -> Any:
+        """Substitute `{capture}` in strings, dicts and lists; `"{name}"` alone keeps its type."""
+        if isinstance(value, str):
+            whole = PLACEHOLDER.fullmatch(value)
+            if whole:
+                return self.values[whole.group(1)]
+            text = PLACEHOLDER.sub(lambda m: str(self.values[m.group(1)]), value)
+            return text.replace("{{", "{").replace("}}", "}")
+        if isinstance(value, dict):
+            return {self.render(k): self.render(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render(v) for v in value]
+        return value
+
+
+def run_flow(flow: Flow, client_for: ClientFor, socket_for: SocketFor) -> FlowRun:
+    run = FlowRun(flow, client_for, socket_for)
+    run.run()
+    return run
+
+
+def _state(response: httpx.Response, path: str) -> str:
+    what = f"{response.request.method} {response.request.url.path}"
+    if not response.is_success:
+        raise AssertionError(
+            f"{what}: status {response.status_code} (body: {excerpt(response.text, 160)!r})"
+        )
+    try:
+        return str(extract(response_json(response, what), path))
+    except Missing as exc:
+        raise AssertionError(f"{what}: {exc} (body: {excerpt(response.text, 160)!r})") from None
+
+
+def _batch_verdict(batch: Batch, ids: list[str], states: dict[str, str]) -> str:
+    total = len(ids)
+    done = sum(1 for item in ids if states.get(item) in batch.success)
+    ratio = done / total if total else 0.0
+    wanted = " or ".join(batch.success)
+    summary = f"{done}/{total} {wanted} ({ratio:.0%}, required {batch.min_ratio:.0%})"
+    if ratio >= batch.min_ratio:
+        return summary
+    tally: dict[str, int] = {}
+    for item in ids:
+        state = "not created" if item.startswith("#") else states.get(item, "unknown")
+        tally[state] = tally.get(state, 0) + 1
+    others = ", ".join(f"{n} {s}" for s, n in sorted(tally.items()) if s not in batch.success)
+    failed_creations = [item for item in ids if item.startswith("#")][:2]
+    detail = f"; creation errors: {' | '.join(failed_creations)}" if failed_creations else ""
+    raise AssertionError(f"{summary}: {others} after at most {batch.deadline_s:g} s{detail}")

@@ -1,0 +1,115 @@
+"""The streaming loop: one JUnit file through the C parser, each testcase handed on and cleared.
+
+Memory stays constant: every `<testcase>` is removed from its parent once handed to the folder,
+and every finished `<testsuite>` from its own parent, so the tree never holds more than the open
+suites and the current testcase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
+
+from gate.junit.fold import AttributeCounts, Folder, local_name
+from gate.junit.source import UnsafeOrUnreadable, read_text
+
+_CASE, _SUITE, _SUITES = 1, 2, 3
+_KINDS = {"testcase": _CASE, "testsuite": _SUITE, "testsuites": _SUITES}
+
+
+class JUnitReadError(Exception):
+    """A file that cannot be read as JUnit; the message names the file and, if known, where."""
+
+
+@dataclass(slots=True)
+class _Open:
+    element: Element
+    name: str
+    nested: bool = False
+
+
+def scan_file(path: Path, folder: Folder, counts: AttributeCounts) -> None:
+    """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file."""
+    before = folder.testcases
+    leaves: list[dict[str, str]] = []
+    try:
+        _scan(path, folder, leaves, before)
+    except UnsafeOrUnreadable as exc:
+        raise JUnitReadError(f"{path}: {exc}") from None
+    except ParseError as exc:
+        raise JUnitReadError(f"{path}: malformed or truncated XML: {exc}") from None
+    except OSError as exc:
+        raise JUnitReadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if folder.testcases == before:
+        for attrs in leaves:
+            _count_attributes(attrs, counts)
+
+
+def _scan(path: Path, folder: Folder, leaves: list[dict[str, str]], before: int) -> None:
+    parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
+    kinds = dict(_KINDS)
+    stack: list[_Open] = []
+    add = folder.add
+    root_seen = False
+    for text in read_text(path):
+        parser.feed(text)
+        for event, element in _events(parser):
+            tag = element.tag
+            kind = kinds.get(tag)
+            if kind is None:
+                if tag[:1] != "{":
+                    if not root_seen:
+                        raise JUnitReadError(_wrong_root(path, tag))
+                    continue
+                kind = kinds[tag] = _KINDS.get(local_name(tag), 0)
+            if not root_seen:
+                if kind not in (_SUITE, _SUITES):
+                    raise JUnitReadError(_wrong_root(path, tag))
+                root_seen = True
+            if event == "end":
+                if kind == _CASE:
+                    add(stack[-1].name if stack else "", element)
+                    if stack:
+                        del stack[-1].element[:]
+                    else:
+                        element.clear()
+                elif kind in (_SUITE, _SUITES) and stack:
+                    done = stack.pop()
+                    if not done.nested and folder.testcases == before:
+                        leaves.append(dict(done.element.attrib))
+                    if stack:
+                        del stack[-1].element[:]
+            elif kind in (_SUITE, _SUITES):
+                if stack:
+                    stack[-1].nested = True
+                stack.append(_Open(element, element.get("name") or ""))
+    parser.close()
+
+
+def _events(parser: XMLPullParser[Element]) -> Iterator[tuple[str, Element]]:
+    """The parser's pending events (typed: we only ask for start/end, which carry elements)."""
+    return parser.read_events()  # type: ignore[return-value]
+
+
+def _wrong_root(path: Path, tag: str) -> str:
+    return (
+        f"{path}: not a JUnit report: the root element is <{local_name(tag)}>, "
+        "expected <testsuites> or <testsuite>"
+    )
+
+
+def _count_attributes(attrs: dict[str, str], counts: AttributeCounts) -> None:
+    """Suite attributes count only for files with no testcase at all (DESIGN.md section 4)."""
+
+    def number(name: str) -> int:
+        try:
+            return max(0, int(float(attrs.get(name) or 0)))
+        except ValueError:
+            return 0
+
+    counts.tests += number("tests")
+    counts.failed += number("failures")
+    counts.errors += number("errors")
+    counts.skipped += number("skipped") + number("disabled")

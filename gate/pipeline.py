@@ -1,0 +1,126 @@
+"""The core flow: suite runs -> JUnit read and folded -> policy -> result -> outputs.
+
+`decide` is pure apart from reading the JUnit files; `emit` writes everything to `out_dir` and
+returns the exit code. Both fail closed: anything unexpected while reading or judging a suite
+makes that suite an `error`, which blocks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from gate.config.schema import GateConfig
+from gate.junit import JUnitData, expand, read_junit
+from gate.junit.inputs import is_glob
+from gate.junit.merged import write_merged
+from gate.model import GateResult, Outcome, RunStatus, SuiteResult, SuiteRun, Totals, Verdict
+from gate.policy import combine, judge_suite
+from gate.redact import Redactor
+from gate.reports import print_summary, write_reports
+
+MERGED_NAME = "merged.xml"
+
+# Files `decide` read without error, by resolved path, with (size, mtime_ns) at that time:
+# `emit` copies those into the merged JUnit as text instead of parsing them a second time.
+_ACCEPTED: dict[Path, tuple[int, int]] = {}
+
+
+def decide(
+    runs: list[SuiteRun],
+    config: GateConfig,
+    *,
+    target: str | None,
+    stress: dict[str, object] | None = None,
+    duration_s: float = 0.0,
+) -> GateResult:
+    """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""
+    redact = Redactor(config.secret_values)
+    suites: list[SuiteResult] = []
+    for run in runs:
+        try:
+            data = _read(run, redact)
+            suites.append(judge_suite(run, data, config.policy, redact))
+        except Exception as exc:  # fail closed
+            suites.append(
+                SuiteResult(
+                    name=run.name,
+                    outcome=Outcome.ERROR,
+                    reasons=[
+                        f"{run.name}: internal error while judging the suite: "
+                        f"{type(exc).__name__}: {redact(str(exc))[:500]}"
+                    ],
+                )
+            )
+    verdict, outcome, reasons = combine(suites)
+    totals = Totals()
+    for suite in suites:
+        totals.add(suite.totals)
+    return GateResult(
+        verdict=verdict,
+        outcome=outcome,
+        reasons=reasons,
+        target=target,
+        totals=totals,
+        suites=suites,
+        stress=stress,
+        duration_s=duration_s or sum(s.duration_s for s in suites),
+    )
+
+
+def emit(result: GateResult, runs: list[SuiteRun], out_dir: Path) -> int:
+    """Write result.json, summary.md and junit/ (merged + per-suite copies); print; exit code."""
+    out_dir = Path(out_dir)
+    write_reports(result, out_dir)
+    junit_dir = out_dir / "junit"
+    junit_dir.mkdir(parents=True, exist_ok=True)
+    _copy_suite_files(runs, junit_dir)
+    write_merged(result, runs, junit_dir / MERGED_NAME, _was_accepted)
+    print_summary(result)
+    return 0 if result.verdict is Verdict.PASS else 1
+
+
+def _read(run: SuiteRun, redact: Redactor) -> JUnitData:
+    inputs: list[str | Path] = list(run.junit)
+    if run.status is not RunStatus.COMPLETED:
+        # A run that did not complete may have left no file; its status is the reason then.
+        inputs = [p for p in inputs if is_glob(str(p)) or Path(p).exists()]
+    data = read_junit(inputs, redact=redact)
+    for path in data.files:
+        try:
+            stat = path.stat()
+            _ACCEPTED[path.resolve()] = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            continue
+    return data
+
+
+def _was_accepted(path: Path) -> bool:
+    try:
+        stat = path.stat()
+        return _ACCEPTED.get(path.resolve()) == (stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return False
+
+
+def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path) -> None:
+    """Copy each suite's input files as `SUITE.xml` (`SUITE-2.xml`, ... when several)."""
+    for run in runs:
+        files = [f for spec in run.junit for f in expand(spec).files]
+        stem = _safe_name(run.name)
+        for index, file in enumerate(files, start=1):
+            name = f"{stem}.xml" if index == 1 else f"{stem}-{index}.xml"
+            target = junit_dir / name
+            try:
+                if target.exists() and target.samefile(file):
+                    continue
+                shutil.copyfile(file, target)
+            except OSError as exc:
+                print(f"gate: could not copy {file} to {target}: {exc}", file=sys.stderr)
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".")
+    cleaned = cleaned or "suite"
+    return f"{cleaned}-suite" if cleaned == Path(MERGED_NAME).stem else cleaned

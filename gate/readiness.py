@@ -1,0 +1,139 @@
+"""Wait until the target answers before any check runs, and say what was seen when it never did.
+
+A deployment that is still rolling out, a wrong URL and a crashed service all look like "every
+check failed" unless readiness is checked first; this module turns them into one reason a
+person can act on: connection refused, DNS failure, status N with a body excerpt, or timeout.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from tenacity import Retrying, retry_if_result, stop_after_delay
+
+from gate.config.checks import ReadinessConfig
+from gate.errors import UsageError
+from gate.redact import Redactor
+
+# Used when `[readiness]` is absent: the target must answer HTTP (below 500) within 30 s.
+DEFAULT_READINESS = ReadinessConfig(path="/", status=0, timeout_s=30.0, interval_s=1.0)
+_BODY_EXCERPT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One readiness attempt: did it answer as expected, and what was seen (for a person)."""
+
+    ready: bool
+    seen: str
+
+
+def validate_target(target: str) -> str:
+    """`target` without a trailing slash, or a usage error when it is not an http(s) URL."""
+    parts = urlsplit(target.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"target {target!r} is not a URL the gate can check: expected http:// or https:// "
+            "and a host, e.g. https://staging.example.com"
+        )
+    return target.strip().rstrip("/")
+
+
+def wait_ready(
+    target: str,
+    config: ReadinessConfig | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    redactor: Redactor | None = None,
+) -> str | None:
+    """Poll until ready: None when the target is ready, else the reason (for result.json)."""
+    config = config or DEFAULT_READINESS
+    redact = redactor or Redactor()
+    url = target.rstrip("/") + "/" + config.path.lstrip("/")
+    deadline = time.monotonic() + config.timeout_s
+    attempts = 0
+
+    def attempt(client: httpx.Client) -> Probe:
+        nonlocal attempts
+        attempts += 1
+        timeout = max(0.5, min(config.request_timeout_s, deadline - time.monotonic()))
+        return probe(client, url, config.status, timeout, redact)
+
+    with httpx.Client(headers=dict(headers or {}), follow_redirects=False) as client:
+        retrying = Retrying(
+            stop=stop_after_delay(config.timeout_s),
+            # never sleep past the deadline: the last attempt happens at the deadline
+            wait=lambda _: max(0.0, min(config.interval_s, deadline - time.monotonic())),
+            retry=retry_if_result(lambda p: not p.ready),
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        last: Probe | None = retrying(attempt, client)
+    if last is not None and last.ready:
+        return None
+    seen = last.seen if last is not None else "no attempt was made"
+    want = f"status {config.status}" if config.status else "an HTTP answer below 500"
+    return (
+        f"readiness: GET {redact(url)} did not answer {want} within {config.timeout_s:g} s "
+        f"({attempts} attempt{'s' if attempts != 1 else ''}, readiness.timeout_s); "
+        f"last seen: {seen}"
+    )
+
+
+def probe(client: httpx.Client, url: str, status: int, timeout: float, redact: Redactor) -> Probe:
+    """One GET of the readiness URL, classified."""
+    try:
+        response = client.get(url, timeout=timeout)
+    except httpx.TimeoutException:
+        return Probe(False, f"no answer within {timeout:g} s (timeout)")
+    except httpx.HTTPError as exc:
+        return Probe(False, describe_error(exc, redact))
+    ok = response.status_code == status if status else response.status_code < 500
+    if ok:
+        return Probe(True, f"status {response.status_code}")
+    expected = f"expected {status}" if status else "expected below 500"
+    return Probe(
+        False, f"status {response.status_code} ({expected}), body: {_excerpt(response, redact)}"
+    )
+
+
+def describe_error(exc: BaseException, redact: Redactor) -> str:
+    """Connection refused, DNS failure, TLS error or the error itself, from the cause chain."""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            host = urlsplit(str(getattr(getattr(exc, "request", None), "url", ""))).hostname
+            name = f" for {host!r}" if host else ""
+            return f"DNS failure: the host name{name} could not be resolved ({cause.strerror})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused (nothing listens on that host and port)"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {redact(str(cause))}"
+    return f"{type(exc).__name__}: {redact(str(exc)) or 'no detail'}"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, its causes and contexts, and exceptions carried as args (httpcore)."""
+    found: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(found) < 20:
+        item = todo.pop(0)
+        if item in found:
+            continue
+        found.append(item)
+        todo += [e for e in (item.__cause__, item.__context__) if e is not None]
+        todo += [a for a in item.args if isinstance(a, BaseException)]
+    return found
+
+
+def _excerpt(response: httpx.Response, redact: Redactor) -> str:
+    text = re.sub(r"\s+", " ", response.text).strip()
+    if not text:
+        return "(empty)"
+    text = redact(text)
+    return repr(text[:_BODY_EXCERPT] + ("..." if len(text) > _BODY_EXCERPT else ""))

@@ -1,0 +1,205 @@
+"""The runner: readiness, then smoke -> e2e -> stress, each suite's result as JUnit.
+
+`run_suites` never decides the verdict itself; it hands every suite's `SuiteRun` (JUnit files
+and how the run ended) to the policy. It only decides what not to spend time on: nothing runs
+against a target that never became ready, and when smoke blocks, e2e and stress are reported
+"not run" (inconclusive) instead of spending minutes against a broken deployment.
+"""
+
+from __future__ import annotations
+
+import glob
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from gate.config.schema import SUITES, GateConfig
+from gate.errors import UsageError
+from gate.model import RunStatus, SuiteRun, Verdict
+from gate.readiness import validate_target, wait_ready
+from gate.redact import Redactor
+from gate.suite_process import SuiteProcess, run_pytest
+
+SMOKE_BLOCKED = "not run: smoke blocked"
+
+
+@dataclass(slots=True)
+class RunnerResult:
+    """Every suite's run, in order, and the stress summary for result.json (when stress ran)."""
+
+    runs: list[SuiteRun] = field(default_factory=list)
+    stress: dict[str, Any] | None = None
+
+
+def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[str]:
+    """The suites to run, in the fixed order smoke -> e2e -> stress.
+
+    Suites named on the command line or in the config's `suites` must be configured (exit 2
+    otherwise); from the default list, unconfigured suites are left out.
+    """
+    explicit = requested is not None or "suites" in config.model_fields_set
+    names = list(requested) if requested is not None else list(config.suites)
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        raise UsageError(
+            f"unknown suite(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SUITES)}"
+        )
+    missing = [n for n in names if getattr(config, n) is None]
+    if explicit and missing:
+        raise UsageError(
+            f"suite(s) {', '.join(missing)} selected but not configured in {config.source}: "
+            f"add a [{missing[0]}] section or leave the suite out of --suites/`suites`"
+        )
+    return [n for n in SUITES if n in names and n not in missing]
+
+
+def run_suites(
+    config: GateConfig,
+    *,
+    config_path: Path | None,
+    target: str,
+    suites: Sequence[str],
+    out_dir: Path,
+    extra_junit: Sequence[str] = (),
+    stream: TextIO | None = None,
+) -> RunnerResult:
+    """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`."""
+    target = validate_target(target)
+    stream = stream if stream is not None else sys.stdout
+    redactor = Redactor(config.secret_values)
+    result = RunnerResult()
+    if suites:
+        print(f"gate: waiting for {redactor(target)} to be ready", file=stream, flush=True)
+        not_ready = wait_ready(
+            target, config.readiness, headers=auth_headers(config), redactor=redactor
+        )
+        if not_ready:
+            result.runs.append(SuiteRun("readiness", status=RunStatus.CRASHED, detail=not_ready))
+            suites = ()
+    smoke_blocked = False
+    for name in suites:
+        if smoke_blocked:
+            result.runs.append(SuiteRun(name, status=RunStatus.NOT_RUN, detail=SMOKE_BLOCKED))
+        elif name == "stress":
+            run, result.stress = _run_stress(config, target, out_dir, stream)
+            result.runs.append(run)
+        else:
+            run, code = _run_check_suite(name, config, config_path, target, out_dir, stream)
+            result.runs.append(run)
+            smoke_blocked = name == "smoke" and _blocks(run, code, config, target)
+    result.runs += junit_runs(extra_junit)
+    return result
+
+
+def auth_headers(config: GateConfig) -> dict[str, str]:
+    """The configured auth as request headers (`bearer` may hold the token or `Bearer token`)."""
+    headers = dict(config.auth.headers)
+    bearer = config.auth.bearer
+    if bearer:
+        headers.setdefault("Authorization", bearer if " " in bearer else f"Bearer {bearer}")
+    return headers
+
+
+def _run_check_suite(
+    name: str,
+    config: GateConfig,
+    config_path: Path | None,
+    target: str,
+    out_dir: Path,
+    stream: TextIO,
+) -> tuple[SuiteRun, int | None]:
+    from gate.checks import pytest_targets  # the check modules import the plugin: load late
+
+    section = getattr(config, name)
+    args = [*pytest_targets(name, config), "-p", "gate", "--gate-target", target]
+    if config_path is not None:
+        args += ["--gate-config", str(config_path)]
+    spec = SuiteProcess(
+        name=name,
+        pytest_args=args,
+        junit=out_dir / "runs" / f"{name}.xml",
+        log=out_dir / "logs" / f"{name}.log",
+        timeout_s=section.timeout_s,
+        timeout_key=f"{name}.timeout_s",
+    )
+    print(f"gate: {name}: running (timeout {spec.timeout_s:g} s)", file=stream, flush=True)
+    run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
+    ended = "exit " + str(code) if code is not None else str(run.status)
+    print(f"gate: {name}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
+    return run, code
+
+
+def _blocks(run: SuiteRun, code: int | None, config: GateConfig, target: str) -> bool:
+    """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
+    if run.status is not RunStatus.COMPLETED:
+        return True
+    try:
+        from gate.pipeline import decide
+    except ImportError:  # until the policy is merged: pytest's own opinion
+        return code != 0
+    return decide([run], config, target=target).verdict is Verdict.BLOCK
+
+
+def _run_stress(
+    config: GateConfig, target: str, out_dir: Path, stream: TextIO
+) -> tuple[SuiteRun, dict[str, Any] | None]:
+    redact = Redactor(config.secret_values)
+    assert config.stress is not None  # select_suites keeps only configured suites
+    try:
+        from gate.stress import run_stress
+    except ImportError as exc:
+        detail = f"the stress engine is not available in this installation ({exc})"
+        return SuiteRun("stress", status=RunStatus.CRASHED, detail=detail), None
+    print("gate: stress: running", file=stream, flush=True)
+    try:
+        stress = run_stress(
+            config.stress,
+            target=target,
+            out_dir=out_dir,
+            secrets=config.secret_values,
+            progress=True,
+        )
+    except Exception as exc:  # fail closed: the verdict blocks with what went wrong
+        detail = f"the stress run failed: {type(exc).__name__}: {redact(str(exc))}"
+        return SuiteRun("stress", status=RunStatus.CRASHED, detail=detail), None
+    return stress.suite, stress.summary
+
+
+def junit_runs(patterns: Sequence[str]) -> list[SuiteRun]:
+    """One suite per JUnit file from `--junit` paths, folders or globs (named by file stem).
+
+    A pattern that matches nothing is a crashed suite, not a silent pass: the tests that
+    should have written it probably did not run.
+    """
+    runs: list[SuiteRun] = []
+    taken = set(SUITES) | {"readiness"}
+    for pattern in patterns:
+        files = _expand(pattern)
+        if not files:
+            detail = f"--junit {pattern!r} matched no file"
+            runs.append(SuiteRun(f"junit:{pattern}", status=RunStatus.CRASHED, detail=detail))
+        for file in files:
+            name = _unique(file.stem, taken)
+            taken.add(name)
+            runs.append(SuiteRun(name, junit=[file]))
+    return runs
+
+
+def _expand(pattern: str) -> list[Path]:
+    path = Path(pattern)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.xml") if p.is_file())
+    if path.is_file():
+        return [path]
+    return sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    index = 2
+    while f"{name}-{index}" in taken:
+        index += 1
+    return f"{name}-{index}"

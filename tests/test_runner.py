@@ -1,0 +1,280 @@
+"""The runner against real processes: readiness messages, suite subprocesses (timeout kill,
+crash, no tests, live redacted output), suite selection and extra JUnit files."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gate.config import validate_config
+from gate.config.checks import ReadinessConfig
+from gate.demo import launch
+from gate.errors import UsageError
+from gate.model import RunStatus
+from gate.readiness import validate_target, wait_ready
+from gate.redact import Redactor
+from gate.runner import junit_runs, run_suites, select_suites
+from gate.suite_process import SuiteProcess, run_pytest
+
+FAST = {"timeout_s": 1.0, "interval_s": 0.2, "request_timeout_s": 0.5}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[str]:
+    with launch(token="runner-token") as url:
+        yield url
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts TCP connections (kernel backlog) and never answers a byte."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+# --- target and readiness -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["ftp://example.com", "localhost:8080", "http://", "staging"])
+def test_invalid_target_is_a_usage_error_naming_it(bad: str) -> None:
+    with pytest.raises(UsageError, match="http:// or https://") as info:
+        validate_target(bad)
+    assert repr(bad) in str(info.value)
+
+
+def test_valid_target_loses_its_trailing_slash() -> None:
+    assert validate_target("https://staging.example.com/") == "https://staging.example.com"
+
+
+def test_ready_target_gives_no_reason(demo: str) -> None:
+    assert wait_ready(demo, ReadinessConfig(path="/health", **FAST)) is None
+
+
+def test_without_readiness_config_any_answer_below_500_counts(demo: str) -> None:
+    assert wait_ready(demo, None) is None  # "/" answers 404: the service is up
+
+
+def test_readiness_refused(closed_port: int) -> None:
+    url = f"http://127.0.0.1:{closed_port}"
+    reason = wait_ready(url, ReadinessConfig(path="/health", **FAST))
+    assert reason is not None
+    assert reason.startswith(f"readiness: GET {url}/health did not answer status 200 within 1 s")
+    assert "last seen: connection refused" in reason
+
+
+def test_readiness_dns_failure() -> None:
+    reason = wait_ready("http://gate-no-such-host.invalid", ReadinessConfig(**FAST))
+    assert reason is not None
+    assert "DNS failure" in reason
+    assert "gate-no-such-host.invalid" in reason
+
+
+def test_readiness_timeout(silent_server: str) -> None:
+    reason = wait_ready(silent_server, ReadinessConfig(**FAST))
+    assert reason is not None
+    assert "(timeout)" in reason
+
+
+def test_readiness_bad_status_shows_a_redacted_body_excerpt(demo: str) -> None:
+    reason = wait_ready(
+        demo + "/",
+        ReadinessConfig(path="/api/me", **FAST),
+        headers={"Authorization": "Bearer wrong-token"},
+        redactor=Redactor(["wrong-token"]),
+    )
+    assert reason is not None
+    assert "status 401 (expected 200)" in reason
+    assert "missing or invalid bearer token" in reason
+    assert "attempts" in reason
+
+
+def test_run_suites_stops_at_readiness_with_one_reason(closed_port: int, tmp_path: Path) -> None:
+    config = validate_config({"readiness": {"path": "/health", **FAST}, "smoke": {}}, env={})
+    out = io.StringIO()
+    result = run_suites(
+        config,
+        config_path=None,
+        target=f"http://127.0.0.1:{closed_port}",
+        suites=["smoke"],
+        out_dir=tmp_path,
+        stream=out,
+    )
+    assert [(r.name, r.status) for r in result.runs] == [("readiness", RunStatus.CRASHED)]
+    assert "connection refused" in result.runs[0].detail
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_suites_refuses_an_invalid_target(tmp_path: Path) -> None:
+    config = validate_config({"smoke": {}}, env={})
+    with pytest.raises(UsageError, match="'not-a-url'"):
+        run_suites(config, config_path=None, target="not-a-url", suites=["smoke"], out_dir=tmp_path)
+
+
+# --- one suite as a pytest subprocess --------------------------------------------------------
+
+
+def spec(tmp_path: Path, body: str, timeout_s: float = 60.0, name: str = "e2e") -> SuiteProcess:
+    test_file = tmp_path / "test_user.py"
+    test_file.write_text(textwrap.dedent(body))
+    return SuiteProcess(
+        name=name,
+        pytest_args=[str(test_file), "--rootdir", str(tmp_path), "-c", os.devnull],
+        junit=tmp_path / "out" / f"{name}.xml",
+        log=tmp_path / "out" / f"{name}.log",
+        timeout_s=timeout_s,
+        timeout_key=f"{name}.timeout_s",
+    )
+
+
+def test_suite_past_its_timeout_is_killed_with_its_children(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    body = f"""
+        import subprocess, sys, time
+        def test_sleeps():
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+            open({str(pid_file)!r}, "w").write(str(child.pid))
+            print("started child", flush=True)
+            time.sleep(120)
+    """
+    run, code = run_pytest(
+        spec(tmp_path, body, timeout_s=2), redactor=Redactor(), stream=io.StringIO()
+    )
+    assert code is None
+    assert run.status is RunStatus.TIMED_OUT
+    assert run.detail.startswith("timed out after 2 s (e2e.timeout_s); the suite was killed")
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:  # reaped by init shortly after the kill
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, just not yet reaped
+
+
+def test_user_test_with_a_syntax_error_is_a_readable_crash(tmp_path: Path) -> None:
+    run, code = run_pytest(
+        spec(tmp_path, "def test_broken(:\n    pass\n"), redactor=Redactor(), stream=io.StringIO()
+    )
+    assert code == 2
+    assert run.status is RunStatus.CRASHED
+    first = run.detail.splitlines()[0]
+    assert first.startswith("pytest could not run the suite (exit 2: interrupted")
+    assert "SyntaxError: invalid syntax (in " in first
+    assert "test_user.py, line 1)" in first
+
+
+def test_pytest_usage_error_is_a_crash(tmp_path: Path) -> None:
+    suite = spec(tmp_path, "def test_ok():\n    pass\n")
+    suite.pytest_args.append("--no-such-option")
+    run, code = run_pytest(suite, redactor=Redactor(), stream=io.StringIO())
+    assert (code, run.status) == (4, RunStatus.CRASHED)
+    assert "exit 4: usage error" in run.detail
+    assert "--no-such-option" in run.detail
+
+
+def test_no_tests_completes_with_a_junit_file_for_the_policy(tmp_path: Path) -> None:
+    run, code = run_pytest(spec(tmp_path, "x = 1\n"), redactor=Redactor(), stream=io.StringIO())
+    assert code == 5
+    assert run.status is RunStatus.COMPLETED
+    assert run.junit == [tmp_path / "out" / "e2e.xml"]
+    assert 'tests="0"' in run.junit[0].read_text()
+
+
+def test_failing_suite_completes_and_a_stale_junit_is_replaced(tmp_path: Path) -> None:
+    suite = spec(tmp_path, "def test_fails():\n    assert 1 == 2\n")
+    suite.junit.parent.mkdir(parents=True)
+    suite.junit.write_text("<testsuite tests='1'><testcase name='stale'/></testsuite>")
+    run, code = run_pytest(suite, redactor=Redactor(), stream=io.StringIO())
+    assert (code, run.status) == (1, RunStatus.COMPLETED)
+    assert "stale" not in suite.junit.read_text()
+    assert "test_fails" in suite.junit.read_text()
+
+
+def test_output_is_streamed_live_prefixed_and_redacted(tmp_path: Path) -> None:
+    body = """
+        def test_prints():
+            print("using token s3cr3t-value-42")
+            assert False, "token s3cr3t-value-42 refused"
+    """
+    out = io.StringIO()
+    run, _ = run_pytest(spec(tmp_path, body), redactor=Redactor(["s3cr3t-value-42"]), stream=out)
+    shown = out.getvalue()
+    assert "s3cr3t-value-42" not in shown
+    assert "[e2e] " in shown
+    assert "***" in shown
+    assert "s3cr3t-value-42" not in (tmp_path / "out" / "e2e.log").read_text()
+    assert run.status is RunStatus.COMPLETED
+
+
+def test_on_actions_output_is_grouped_and_workflow_commands_are_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    body = """
+        def test_injects():
+            print("::error::forged annotation")
+            assert False  # so that pytest shows the captured output
+    """
+    out = io.StringIO()
+    run_pytest(spec(tmp_path, body, name="smoke"), redactor=Redactor(), stream=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "::group::smoke"
+    assert lines[1].startswith("::stop-commands::")
+    resume = lines[1].removeprefix("::stop-commands::")
+    assert lines[-2:] == [f"::{resume}::", "::endgroup::"]
+    forged = lines.index(next(line for line in lines if "::error::forged" in line))
+    assert 1 < forged < len(lines) - 2
+
+
+# --- selection and extra JUnit ---------------------------------------------------------------
+
+
+def test_select_suites_orders_and_skips_unconfigured_defaults() -> None:
+    config = validate_config({"e2e": {}, "smoke": {}}, env={})
+    assert select_suites(config, None) == ["smoke", "e2e"]
+    assert select_suites(config, ["e2e", "smoke"]) == ["smoke", "e2e"]
+
+
+def test_select_suites_refuses_unknown_and_unconfigured_names() -> None:
+    config = validate_config({"smoke": {}}, env={})
+    with pytest.raises(UsageError, match=r"unknown suite.*'smok'.*valid: smoke, e2e, stress"):
+        select_suites(config, ["smok"])
+    with pytest.raises(UsageError, match=r"e2e selected but not configured.*\[e2e\]"):
+        select_suites(config, ["smoke", "e2e"])
+
+
+def test_extra_junit_files_join_as_their_own_suites(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    for name in ("unit", "smoke"):
+        (tmp_path / "reports" / f"{name}.xml").write_text("<testsuite/>")
+    runs = junit_runs([str(tmp_path / "reports" / "*.xml"), str(tmp_path / "nothing-*.xml")])
+    assert [(r.name, r.status) for r in runs] == [
+        ("smoke-2", RunStatus.COMPLETED),
+        ("unit", RunStatus.COMPLETED),
+        (f"junit:{tmp_path}/nothing-*.xml", RunStatus.CRASHED),
+    ]
+    assert runs[1].junit == [tmp_path / "reports" / "unit.xml"]
+    assert "matched no file" in runs[2].detail
+    assert [r.name for r in junit_runs([str(tmp_path / "reports")])] == ["smoke-2", "unit"]
