@@ -48,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--result", default="gate-results/result.json", help="result.json path")
     publish.add_argument("--dry-run", action="store_true", help="print the calls, send none")
     publish.add_argument("--config", help="gate.toml path")
+    publish.add_argument(
+        "--surfaces",
+        help="comma list of comment,deployment-status,"
+        "commit-status,check-run,summary (default: [publish] surfaces)",
+    )
+    publish.add_argument("--environment", help="environment name (default: event, config)")
+    publish.add_argument("--pr", type=int, help="pull request to comment on ($GATE_PR_NUMBER)")
+    publish.add_argument("--deployment-id", type=int, help="deployment ($GATE_DEPLOYMENT_ID)")
+    publish.add_argument("--sha", help="commit for statuses and check run ($GATE_SHA)")
 
     merge = sub.add_parser("merge", help="merge shard outputs into one result")
     merge.add_argument("dirs", nargs="+", help="shard output directories")

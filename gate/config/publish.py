@@ -1,4 +1,4 @@
-"""`[publish]`: where `gate publish` posts the verdict."""
+"""`[publish]`: where `gate publish` posts the verdict, and how long it may try."""
 
 from typing import Literal
 
@@ -18,4 +18,7 @@ ALL_SURFACES: tuple[Surface, ...] = (
 
 class PublishConfig(Section):
     surfaces: list[Surface] = Field(default_factory=lambda: list(ALL_SURFACES))
+    # Total time for every GitHub call, retries and Retry-After waits included; then a warning.
     budget_s: float = Field(default=60.0, gt=0)
+    # Pause between writes (GitHub asks for about 1 s to avoid secondary rate limits).
+    write_interval_s: float = Field(default=1.0, ge=0, le=10)
