@@ -8,11 +8,15 @@ target and `GITHUB_API_URL` points at the fake GitHub server.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from act.harness import HERE, ROOT, ActRun, act_binary, copy_action, make_repo, run_act
+from fake_github import FakeGitHub
+
+from gate.demo import launch
 
 pytestmark = [
     pytest.mark.slow,
@@ -68,8 +72,8 @@ def test_bad_input_fails_the_check_step_naming_the_input(
 ) -> None:
     base = {"target-url": "http://127.0.0.1:9/", "github-token": "t0ken"}
     run = dispatch(tmp_path, act_env, **{**base, **inputs})
-    assert run.job_result == "failure", run.text[-3000:]
-    assert run.step_results().get("gate/check") == "failure", run.text[-3000:]
+    assert run.job_result == "failure", run.tail()
+    assert run.step_results().get("gate/check") == "failure", run.tail()
     assert f"input `{name}`: " in run.messages()
     assert words in run.messages()
     # Nothing ran after the check: no gate run, no publishing.
@@ -84,7 +88,7 @@ def test_deployment_event_without_a_valid_url_names_target_url(
     repo = make_repo(tmp_path / "repo", EXAMPLES / "post-deploy.yml")
     event = payload("deployment_status", deployment_status__environment_url="not a url")
     run = run_act(repo, "deployment_status", event, **act_env, env={"DEMO_TOKEN": "t"})
-    assert run.job_result == "failure", run.text[-3000:]
+    assert run.job_result == "failure", run.tail()
     assert "input `target-url`: expected an http(s) URL" in run.messages()
 
 
@@ -92,5 +96,178 @@ def test_post_deploy_skips_a_failed_deployment(tmp_path: Path, act_env: dict[str
     repo = make_repo(tmp_path / "repo", EXAMPLES / "post-deploy.yml")
     event = payload("deployment_status", deployment_status__state="failure")
     run = run_act(repo, "deployment_status", event, **act_env)
-    assert run.returncode == 0, run.text[-3000:]
+    assert run.returncode == 0, run.tail()
     assert "gate/check" not in run.step_results()
+
+
+# --- end to end: demo service as the target, fake GitHub as the API -----------------------------
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+DEMO_TOKEN = "demo-act-token"
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub(repository="octo/shop") as fake:
+        fake.add_pull(7, head_sha=SHA)
+        fake.add_deployment(42, SHA, "staging")
+        yield fake
+
+
+def comment_url(pr: int, comment: dict[str, Any]) -> str:
+    return f"https://github.com/octo/shop/pull/{pr}#issuecomment-{comment['id']}"
+
+
+def gate_env(fake: FakeGitHub) -> dict[str, str]:
+    return {"GITHUB_API_URL": fake.url, "DEMO_TOKEN": DEMO_TOKEN}
+
+
+def post_deploy(tmp_path: Path, act_env: dict[str, Path], fake: FakeGitHub, url: str) -> ActRun:
+    repo = make_repo(tmp_path / "repo", EXAMPLES / "post-deploy.yml")
+    event = payload("deployment_status", deployment_status__environment_url=url)
+    return run_act(
+        repo,
+        "deployment_status",
+        event,
+        **act_env,
+        env=gate_env(fake),
+        token=FakeGitHub.WRITE_TOKEN,
+    )
+
+
+def test_post_deploy_passes_and_publishes_everywhere(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    with launch(token=DEMO_TOKEN) as url:
+        run = post_deploy(tmp_path, act_env, github, url)
+    assert run.job_result == "success", run.tail()
+    outputs = run.outputs("gate")
+    assert outputs["verdict"] == "pass"
+    assert outputs["outcome"] == "passed"
+    assert (outputs["tests"], outputs["failed"]) == ("3", "0")
+    assert outputs["result-path"].endswith("/gate-results/result.json")
+    assert outputs["summary-path"].endswith("/gate-results/summary.md")
+    # The example's last step sees the outputs too.
+    assert "deploy-gate verdict=pass outcome=passed tests=3 failed=0" in run.messages()
+    # The job summary carries the verdict and the checks.
+    assert "deploy-gate: passed" in run.summary
+    assert "| smoke | passed | 3 |" in run.summary
+    # GitHub: one sticky comment on the PR of the deployed commit, its URL as the output ...
+    comments = github.comments(7)
+    assert len(comments) == 1, comments
+    assert outputs["comment-url"] == comment_url(7, comments[0])
+    # ... the deployment status, linking back to this run ...
+    statuses = github.deployment_statuses(42)  # newest first, as GitHub lists them
+    assert [s["state"] for s in statuses] == ["success"], statuses
+    assert "/octo/shop/actions/runs/" in statuses[0]["log_url"]
+    # ... a commit status and a check run on the deployed commit.
+    assert [s["state"] for s in github.commit_statuses(SHA)] == ["success"]
+    assert [r["conclusion"] for r in github.check_runs()] == ["success"]
+
+
+def test_a_block_fails_the_job_after_publishing(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    with launch(fault="http500", token=DEMO_TOKEN) as url:
+        run = post_deploy(tmp_path, act_env, github, url)
+    assert run.job_result == "failure", run.tail()
+    steps = run.step_results()
+    assert steps["gate/run"] == "success"  # the run step records, the last step decides
+    assert steps["gate/publish"] == "success"
+    assert steps["gate/finish"] == "failure"
+    outputs = run.outputs("gate")
+    assert (outputs["verdict"], outputs["outcome"], outputs["failed"]) == ("block", "failed", "1")
+    assert "verdict block" in run.messages()
+    assert [s["state"] for s in github.deployment_statuses(42)] == ["failure"]
+    assert len(github.comments(7)) == 1
+    assert "a job can be created" in run.summary
+    assert [r["conclusion"] for r in github.check_runs()] == ["failure"]
+
+
+def test_pr_preview_keeps_one_sticky_comment(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    """Two pushes to a PR: the first preview passes, the second blocks; one comment, updated."""
+    head = payload("pull_request")["pull_request"]["head"]["sha"]
+    github.add_pull(7, head_sha=head)
+    repo = make_repo(tmp_path / "repo", EXAMPLES / "pr-preview.yml")
+    runs = []
+    for fault in (None, "http500"):
+        with launch(fault=fault, token=DEMO_TOKEN) as url:
+            runs.append(
+                run_act(
+                    repo,
+                    "pull_request",
+                    payload("pull_request"),
+                    **act_env,
+                    env=gate_env(github),
+                    variables={"PREVIEW_URL_PATTERN": url},
+                    token=FakeGitHub.WRITE_TOKEN,
+                )
+            )
+    assert runs[0].job_result == "success", runs[0].tail()
+    assert runs[1].job_result == "failure", runs[1].tail()
+    assert [run.outputs("gate")["verdict"] for run in runs] == ["pass", "block"]
+    comments = github.comments(7)
+    assert len(comments) == 1, runs[1].tail()  # the second run edited the first run's comment
+    assert github.count("POST", r"/issues/7/comments$") == 1
+    assert github.count("PATCH", r"/issues/comments/\d+$") == 1
+    assert "a job can be created" in comments[0]["body"]  # the failing check, from run 2
+    assert runs[0].outputs("gate")["comment-url"] == runs[1].outputs("gate")["comment-url"]
+    # newest first, as GitHub lists them
+    assert [s["state"] for s in github.commit_statuses(head)] == ["failure", "success"]
+    assert github.check_runs() == []  # not asked for: publish is comment,commit-status,summary
+    assert github.count("POST", r"/deployments/") == 0
+
+
+def test_a_fork_pr_degrades_to_the_step_summary(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    """A fork's read-only token: no comment, no status, a warning, and still a green job."""
+    event = payload("pull_request", pull_request__head__repo={"full_name": "someone/shop"})
+    github.add_pull(7, head_sha=event["pull_request"]["head"]["sha"], fork=True)
+    repo = make_repo(tmp_path / "repo", EXAMPLES / "pr-preview.yml")
+    with launch(token=DEMO_TOKEN) as url:
+        run = run_act(
+            repo,
+            "pull_request",
+            event,
+            **act_env,
+            env=gate_env(github),
+            variables={"PREVIEW_URL_PATTERN": url},
+            token=FakeGitHub.READ_TOKEN,
+        )
+    assert run.job_result == "success", run.tail()
+    assert run.outputs("gate")["verdict"] == "pass"
+    assert run.outputs("gate")["comment-url"] == ""
+    assert github.comments(7) == []
+    assert github.count("POST", r".") == 0
+    assert "fork" in run.summary
+    assert "deploy-gate: passed" in run.summary
+
+
+def test_manual_rerun_with_inputs(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    github.add_pull(9, head_sha="f" * 40)
+    repo = make_repo(tmp_path / "repo", EXAMPLES / "manual-rerun.yml")
+    with launch(token=DEMO_TOKEN) as url:
+        event = payload("workflow_dispatch", inputs__target=url)
+        event["inputs"]["pr-number"] = "9"
+        run = run_act(
+            repo,
+            "workflow_dispatch",
+            event,
+            **act_env,
+            env=gate_env(github),
+            token=FakeGitHub.WRITE_TOKEN,
+        )
+    assert run.job_result == "success", run.tail()
+    outputs = run.outputs("gate")
+    assert outputs["verdict"] == "pass"
+    assert f"--target {url}" in run.messages()
+    assert "--suites smoke" in run.messages()
+    assert len(github.comments(9)) == 1  # the PR named in the inputs
+    assert outputs["comment-url"] == comment_url(9, github.comments(9)[0])
+    assert github.comments(7) == []
+    assert len(github.check_runs()) == 1

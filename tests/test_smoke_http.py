@@ -137,7 +137,7 @@ def test_latency_budget(smoke_run: Run) -> None:
 def test_secret_echoed_by_server_is_redacted(smoke_run: Run) -> None:
     case = smoke_run.case("echoed token must be redacted")
     assert case.outcome == "failure"
-    assert "JSON mismatch: $.headers.Authorization is \"Bearer ***\"" in case.message
+    assert 'JSON mismatch: $.headers.Authorization is "Bearer ***"' in case.message
     assert TOKEN not in smoke_run.xml
     assert TOKEN not in smoke_run.output
     assert "***" in case.message

@@ -73,7 +73,11 @@ class ActRun:
         }
 
     def messages(self) -> str:
-        return "\n".join(str(r.get("msg", "")) for r in self.records)
+        return "\n".join(str(r.get("msg", "")).rstrip("\n") for r in self.records)
+
+    def tail(self, chars: int = 6000) -> str:
+        """The end of the readable log, for assertion messages."""
+        return self.messages()[-chars:]
 
 
 def make_repo(path: Path, workflow: Path, files: Mapping[str, str] | None = None) -> Path:
