@@ -270,4 +270,10 @@ def test_manual_rerun_with_inputs(
     assert len(github.comments(9)) == 1  # the PR named in the inputs
     assert outputs["comment-url"] == comment_url(9, github.comments(9)[0])
     assert github.comments(7) == []
-    assert len(github.check_runs()) == 1
+    # The `environment` input (qa in the payload) names the status and the check run.
+    contexts = [
+        st["context"] for sts in github.snapshot()["commit_statuses"].values() for st in sts
+    ]
+    assert contexts == ["deploy-gate/qa"]
+    [check] = github.check_runs()
+    assert "(qa)" in check["output"]["title"]
