@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from gate.checks.client import auth_headers
 from gate.config.schema import SUITES, GateConfig
 from gate.errors import UsageError
 from gate.model import RunStatus, SuiteRun, Verdict
@@ -37,7 +38,9 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
     """The suites to run, in the fixed order smoke -> e2e -> stress.
 
     Suites named on the command line or in the config's `suites` must be configured (exit 2
-    otherwise); from the default list, unconfigured suites are left out.
+    otherwise); from the default list, unconfigured suites are left out. A `[smoke]` or `[e2e]`
+    section with no check in it counts as unconfigured: pytest would otherwise collect the
+    current folder.
     """
     explicit = requested is not None or "suites" in config.model_fields_set
     names = list(requested) if requested is not None else list(config.suites)
@@ -46,13 +49,23 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
         raise UsageError(
             f"unknown suite(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SUITES)}"
         )
-    missing = [n for n in names if getattr(config, n) is None]
+    missing = [n for n in names if not _configured(config, n)]
     if explicit and missing:
         raise UsageError(
             f"suite(s) {', '.join(missing)} selected but not configured in {config.source}: "
-            f"add a [{missing[0]}] section or leave the suite out of --suites/`suites`"
+            f"add checks to a [{missing[0]}] section or leave the suite out of --suites/`suites`"
         )
     return [n for n in SUITES if n in names and n not in missing]
+
+
+def _configured(config: GateConfig, suite: str) -> bool:
+    if getattr(config, suite) is None:
+        return False
+    if suite == "stress":
+        return True
+    from gate.checks import pytest_targets
+
+    return bool(pytest_targets(suite, config))
 
 
 def run_suites(
@@ -86,20 +99,11 @@ def run_suites(
             run, result.stress = _run_stress(config, target, out_dir, stream)
             result.runs.append(run)
         else:
-            run, code = _run_check_suite(name, config, config_path, target, out_dir, stream)
+            run = _run_check_suite(name, config, config_path, target, out_dir, stream)
             result.runs.append(run)
-            smoke_blocked = name == "smoke" and _blocks(run, code, config, target)
+            smoke_blocked = name == "smoke" and _blocks(run, config, target)
     result.runs += junit_runs(extra_junit)
     return result
-
-
-def auth_headers(config: GateConfig) -> dict[str, str]:
-    """The configured auth as request headers (`bearer` may hold the token or `Bearer token`)."""
-    headers = dict(config.auth.headers)
-    bearer = config.auth.bearer
-    if bearer:
-        headers.setdefault("Authorization", bearer if " " in bearer else f"Bearer {bearer}")
-    return headers
 
 
 def _run_check_suite(
@@ -109,11 +113,11 @@ def _run_check_suite(
     target: str,
     out_dir: Path,
     stream: TextIO,
-) -> tuple[SuiteRun, int | None]:
+) -> SuiteRun:
     from gate.checks import pytest_targets  # the check modules import the plugin: load late
 
     section = getattr(config, name)
-    args = [*pytest_targets(name, config), "-p", "gate", "--gate-target", target]
+    args = [*pytest_targets(name, config), "-p", "gate.plugin", "--gate-target", target]
     if config_path is not None:
         args += ["--gate-config", str(config_path)]
     spec = SuiteProcess(
@@ -128,17 +132,15 @@ def _run_check_suite(
     run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
     ended = "exit " + str(code) if code is not None else str(run.status)
     print(f"gate: {name}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
-    return run, code
+    return run
 
 
-def _blocks(run: SuiteRun, code: int | None, config: GateConfig, target: str) -> bool:
+def _blocks(run: SuiteRun, config: GateConfig, target: str) -> bool:
     """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
     if run.status is not RunStatus.COMPLETED:
         return True
-    try:
-        from gate.pipeline import decide
-    except ImportError:  # until the policy is merged: pytest's own opinion
-        return code != 0
+    from gate.pipeline import decide
+
     return decide([run], config, target=target).verdict is Verdict.BLOCK
 
 

@@ -3,11 +3,14 @@ full run against the demo service process."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gate.cli import main
+from gate.demo import launch
 
 
 @pytest.fixture
@@ -67,3 +70,78 @@ def test_nothing_configured_is_exit_2(config: Path, capsys: pytest.CaptureFixtur
 def test_missing_config_file_is_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--config", "nope.toml", "--target", "http://127.0.0.1:1"]) == 2
     assert "nope.toml: configuration file not found" in capsys.readouterr().err
+
+
+# --- whole runs through the command line --------------------------------------------------
+
+
+@pytest.fixture
+def demo_config(config: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RUN_CMD_TOKEN", "run-cmd-token-1")
+    config.write_text(
+        """
+[readiness]
+path = "/health"
+timeout_s = 2
+interval_s = 0.2
+[auth]
+bearer = "${RUN_CMD_TOKEN}"
+[[smoke.http]]
+path = "/api/me"
+expect_json = {user = "alice"}
+[[smoke.http]]
+method = "POST"
+path = "/api/jobs"
+json = {script = "smoke.py"}
+status = 201
+"""
+    )
+    return config
+
+
+def result_json(out: Path) -> dict[str, Any]:
+    return dict(json.loads((out / "result.json").read_text()))
+
+
+def test_gate_run_passes_against_a_healthy_service(
+    demo_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with launch(token="run-cmd-token-1") as url:
+        code = main(["run", "--target", url, "--out", str(tmp_path / "out")])
+    assert code == 0
+    result = result_json(tmp_path / "out")
+    assert (result["verdict"], result["target"]) == ("pass", url)
+    assert result["totals"]["tests"] == 2
+    assert (tmp_path / "out" / "junit" / "smoke.xml").is_file()
+    assert "run-cmd-token-1" not in capsys.readouterr().out
+
+
+def test_gate_run_target_from_the_environment(
+    demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with launch(token="run-cmd-token-1") as url:
+        monkeypatch.setenv("GATE_TARGET_URL", url)
+        assert main(["run", "--out", str(tmp_path / "out")]) == 0
+    assert result_json(tmp_path / "out")["target"] == url
+
+
+def test_gate_run_blocks_naming_the_failed_endpoint(demo_config: Path, tmp_path: Path) -> None:
+    with launch(fault="http500", token="run-cmd-token-1") as url:
+        assert main(["run", "--target", url, "--out", str(tmp_path / "out")]) == 1
+    result = result_json(tmp_path / "out")
+    assert "smoke: 1 test failed: POST /api/jobs -> 201" in result["reasons"]
+    (problem,) = result["suites"][0]["problems"]
+    assert "POST /api/jobs: status 500, expected 201" in problem["message"]
+
+
+def test_gate_run_blocks_when_the_target_never_gets_ready(
+    demo_config: Path, tmp_path: Path
+) -> None:
+    with launch(fault="down") as url:
+        assert main(["run", "--target", url, "--out", str(tmp_path / "out")]) == 1
+    result = result_json(tmp_path / "out")
+    assert result["verdict"] == "block"
+    assert [s["name"] for s in result["suites"]] == ["readiness"]
+    assert any(
+        r.startswith("readiness") and "connection refused" in r for r in result["reasons"]
+    ), result["reasons"]

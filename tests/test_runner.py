@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.config import validate_config
+from gate.config import load_config, validate_config
 from gate.config.checks import ReadinessConfig
 from gate.demo import launch
 from gate.errors import UsageError
@@ -251,18 +251,137 @@ def test_on_actions_output_is_grouped_and_workflow_commands_are_off(
 # --- selection and extra JUnit ---------------------------------------------------------------
 
 
-def test_select_suites_orders_and_skips_unconfigured_defaults() -> None:
-    config = validate_config({"e2e": {}, "smoke": {}}, env={})
+SMOKE = {"http": [{"path": "/health"}]}
+
+
+def test_select_suites_orders_and_skips_unconfigured_defaults(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    config = validate_config({"e2e": {"pytest": [str(tmp_path)]}, "smoke": SMOKE}, env={})
     assert select_suites(config, None) == ["smoke", "e2e"]
     assert select_suites(config, ["e2e", "smoke"]) == ["smoke", "e2e"]
+    # a section without a single check is not configured: pytest would collect the cwd
+    assert select_suites(validate_config({"smoke": {}, "e2e": {}}, env={}), None) == []
 
 
 def test_select_suites_refuses_unknown_and_unconfigured_names() -> None:
-    config = validate_config({"smoke": {}}, env={})
+    config = validate_config({"smoke": SMOKE}, env={})
     with pytest.raises(UsageError, match=r"unknown suite.*'smok'.*valid: smoke, e2e, stress"):
         select_suites(config, ["smok"])
     with pytest.raises(UsageError, match=r"e2e selected but not configured.*\[e2e\]"):
         select_suites(config, ["smoke", "e2e"])
+    empty = validate_config({"smoke": {}}, env={})
+    with pytest.raises(UsageError, match="smoke selected but not configured"):
+        select_suites(empty, ["smoke"])
+
+
+# --- whole runs against the demo service -----------------------------------------------------
+
+USER_TEST = """
+    def test_health(http):
+        assert http.get("/health").json()["status"] == "ok"
+"""
+
+
+def write_config(tmp_path: Path, toml: str, user_test: str = USER_TEST) -> Path:
+    (tmp_path / "e2e").mkdir(exist_ok=True)
+    (tmp_path / "e2e" / "test_user.py").write_text(textwrap.dedent(user_test))
+    file = tmp_path / "gate.toml"
+    file.write_text(textwrap.dedent(toml))
+    return file
+
+
+BASE_TOML = """
+    [readiness]
+    path = "/health"
+    timeout_s = 10
+    interval_s = 0.2
+    [auth]
+    bearer = "${RUNNER_TOKEN}"
+    [[smoke.http]]
+    method = "POST"
+    path = "/api/jobs"
+    json = {script = "smoke.py", duration_s = 0}
+    status = 201
+    [e2e]
+    pytest = ["e2e"]
+"""
+
+
+def gate_run(
+    tmp_path: Path, file: Path, target: str, monkeypatch: pytest.MonkeyPatch, **extra: object
+) -> tuple[list[tuple[str, RunStatus, str]], str]:
+    monkeypatch.setenv("RUNNER_TOKEN", "runner-token")
+    config = load_config(file)
+    out = io.StringIO()
+    result = run_suites(
+        config,
+        config_path=file,
+        target=target,
+        suites=select_suites(config, None),
+        out_dir=tmp_path / "out",
+        stream=out,
+        **extra,  # type: ignore[arg-type]
+    )
+    return [(r.name, r.status, r.detail) for r in result.runs], out.getvalue()
+
+
+def test_smoke_passes_then_e2e_runs(
+    tmp_path: Path, demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs, shown = gate_run(tmp_path, write_config(tmp_path, BASE_TOML), demo, monkeypatch)
+    assert runs == [("smoke", RunStatus.COMPLETED, ""), ("e2e", RunStatus.COMPLETED, "")]
+    assert "[smoke] " in shown
+    assert "[e2e] " in shown
+    assert "runner-token" not in shown
+    assert 'name="test_health"' in (tmp_path / "out" / "runs" / "e2e.xml").read_text()
+
+
+def test_smoke_blocking_skips_the_later_suites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with launch(fault="http500", token="runner-token") as broken:
+        runs, _ = gate_run(tmp_path, write_config(tmp_path, BASE_TOML), broken, monkeypatch)
+    assert runs == [
+        ("smoke", RunStatus.COMPLETED, ""),
+        ("e2e", RunStatus.NOT_RUN, "not run: smoke blocked"),
+    ]
+    assert "status 500, expected 201" in (tmp_path / "out" / "runs" / "smoke.xml").read_text()
+
+
+def test_e2e_past_its_timeout_is_reported_timed_out(
+    tmp_path: Path, demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeper = """
+        import time
+        def test_sleeps(base_url):
+            time.sleep(120)
+    """
+    toml = BASE_TOML.replace('pytest = ["e2e"]', 'pytest = ["e2e"]\n    timeout_s = 3')
+    runs, _ = gate_run(tmp_path, write_config(tmp_path, toml, sleeper), demo, monkeypatch)
+    name, status, detail = runs[1]
+    assert (name, status) == ("e2e", RunStatus.TIMED_OUT)
+    assert detail.startswith("timed out after 3 s (e2e.timeout_s); the suite was killed")
+
+
+def test_user_test_file_with_a_syntax_error_crashes_e2e(
+    tmp_path: Path, demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = write_config(tmp_path, BASE_TOML, "def test_broken(:\n    pass\n")
+    runs, _ = gate_run(tmp_path, file, demo, monkeypatch)
+    name, status, detail = runs[1]
+    assert (name, status) == ("e2e", RunStatus.CRASHED)
+    assert "SyntaxError: invalid syntax (in " in detail.splitlines()[0]
+    assert "test_user.py, line 1)" in detail.splitlines()[0]
+
+
+def test_extra_junit_joins_a_run(
+    tmp_path: Path, demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "unit.xml"
+    report.write_text('<testsuite tests="1"><testcase name="t"/></testsuite>')
+    file = write_config(tmp_path, BASE_TOML)
+    runs, _ = gate_run(tmp_path, file, demo, monkeypatch, extra_junit=[str(report)])
+    assert [name for name, _, _ in runs] == ["smoke", "e2e", "unit"]
 
 
 def test_extra_junit_files_join_as_their_own_suites(tmp_path: Path) -> None:

@@ -40,7 +40,9 @@ def auth_headers(config: GateConfig, identity: str | None = None) -> dict[str, s
                 f"{config.source}: identity '{identity}' is not in [auth.identities] ({known})"
             )
         bearer, extra = found.bearer, found.headers
-    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    # `bearer` is the token; a value with a space is taken as the whole header ("Token abc").
+    value = bearer if bearer and " " in bearer.strip() else f"Bearer {bearer}"
+    headers = {"Authorization": value} if bearer else {}
     headers.update(extra)
     return headers
 

@@ -50,17 +50,21 @@ class FlowRun:
         if step.kind == "batch":
             assert step.batch is not None
             return self._batch(step, step.batch)
-        response = self._request(step)
-        summary = f"{response.status_code}"
-        if step.poll is not None:
-            response, summary = self._poll(step, step.poll, response)
+        if step.poll is None:
+            response = self._request(step)
+            summary = f"{response.status_code}"
+        else:
+            response, summary = self._poll(step, step.poll, self._request(step, content=False))
+            self._check_content(step, response)
         self._capture(step, response)
         return summary
 
     # -- HTTP ----------------------------------------------------------------------------------
 
-    def _request(self, step: Step, request: str | None = None) -> httpx.Response:
-        method, path = parse_request(self.render(request or step.request or ""))
+    def _request(self, step: Step, *, content: bool = True) -> httpx.Response:
+        """Send the step's request; check its status and latency, and its content unless a
+        poll still waits for the final answer."""
+        method, path = parse_request(self.render(step.request or ""))
         response = send(
             self.client_for(step.identity),
             method,
@@ -70,16 +74,25 @@ class FlowRun:
         )
         status = [step.status] if isinstance(step.status, int) else step.status
         problems = endpoint_problems(
-            response,
-            status=status,
-            max_ms=step.max_ms,
-            expect_json=self.render(step.expect_json),
-            contains=step.contains,
-            what=f"{method} {path}",
+            response, status=status, max_ms=step.max_ms, what=f"{method} {path}"
         )
         if problems:
             raise AssertionError(f"{method} {path}: " + "; ".join(problems))
+        if content:
+            self._check_content(step, response)
         return response
+
+    def _check_content(self, step: Step, response: httpx.Response) -> None:
+        what = f"{response.request.method} {response.request.url.path}"
+        problems = endpoint_problems(
+            response,
+            status=None,
+            expect_json=self.render(step.expect_json),
+            contains=self.render(step.contains),
+            what=what,
+        )
+        if problems:
+            raise AssertionError(f"{what}: " + "; ".join(problems))
 
     def _capture(self, step: Step, response: httpx.Response) -> None:
         if not step.capture:
@@ -104,6 +117,12 @@ class FlowRun:
             trail = " -> ".join(seen)
             expected = " or ".join(poll.until)
             if state in poll.until:
+                missed = _missed(poll.expect_seen, seen)
+                if missed:
+                    raise AssertionError(
+                        f"saw {trail}, expected to see {' -> '.join(poll.expect_seen)} "
+                        f"(never saw {', '.join(missed)}; poll every {poll.interval_s:g} s)"
+                    )
                 return response, f"saw {trail}"
             if state in poll.fail_on:
                 raise AssertionError(f"saw {trail}, reached {state}, expected {expected}")
@@ -112,7 +131,7 @@ class FlowRun:
                     f"saw {trail}, still {state} after {poll.deadline_s:g} s, expected {expected}"
                 )
             time.sleep(poll.interval_s)
-            response = self._request(step)
+            response = self._request(step, content=False)
 
     def _batch(self, step: Step, batch: Batch) -> str:
         ids = self._batch_ids(step, batch)
@@ -173,6 +192,17 @@ def run_flow(flow: Flow, client_for: ClientFor, socket_for: SocketFor) -> FlowRu
     run = FlowRun(flow, client_for, socket_for)
     run.run()
     return run
+
+
+def _missed(expected: list[str], seen: list[str]) -> list[str]:
+    """The expected states not seen in order (a subsequence check)."""
+    missed, position = [], 0
+    for state in expected:
+        try:
+            position = seen.index(state, position) + 1
+        except ValueError:
+            missed.append(state)
+    return missed
 
 
 def _state(response: httpx.Response, path: str) -> str:

@@ -155,7 +155,8 @@ def open_socket(
         raise AssertionError(f"{label}: connection refused") from None
     except OSError as exc:
         raise AssertionError(f"{label}: cannot connect ({exc.strerror or exc})") from None
-    return WebSocket(conn, label)
+    # Entered as a context manager (websockets 17.1 warns otherwise); `WebSocket.close` exits it.
+    return WebSocket(conn.__enter__(), label)
 
 
 def _type_of(message: Any, key: str) -> Any:

@@ -37,11 +37,16 @@ class EventRule(Section):
 
 
 class Poll(Section):
-    """Repeat the step's request until `field` is one of `until` (or `fail_on`, or the deadline)."""
+    """Repeat the step's request until `field` is one of `until` (or `fail_on`, or the deadline).
+
+    `expect_seen` lists states that must have been observed on the way, in that order (e.g.
+    `["queued", "running", "completed"]`); the step's content checks apply to the last answer.
+    """
 
     field: str = "$.status"
     until: list[str]
     fail_on: list[str] = Field(default_factory=list)
+    expect_seen: list[str] = Field(default_factory=list)
     interval_s: float = Field(default=1.0, gt=0)
     deadline_s: float = Field(default=60.0, gt=0)
 

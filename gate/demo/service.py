@@ -28,6 +28,7 @@ from gate.demo.jobs import InvalidRequest, Job, JobStore, parse_job
 USER_NAMES = ("alice", "bob", "carol", "dave", "erin")
 CORS_ORIGINS = ("http://localhost:3000", "https://app.example.com")
 SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",

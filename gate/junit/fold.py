@@ -273,7 +273,7 @@ def case_id(suite: str, classname: str, name: str, redact: Redact | None = None)
     """
     name = clean_name(name, redact) or "(unnamed)"
     owner = clean_name(classname, redact) or clean_name(suite, redact)
-    if not owner or name.startswith(owner):
+    if not owner or name == owner or name.startswith(f"{owner} "):
         return name
     return f"{owner}::{name}"
 
