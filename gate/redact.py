@@ -23,15 +23,32 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"[^\s\"',;]+",
         r"(?i)((?:set-)?cookie[\"']?\s*[:=]\s*[\"']?)[^\r\n\"']+",
         r"(?i)((?:x-)?api[-_]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+",
-        # key=value / "key": "value" pairs whose key says secret
-        r"(?i)((?:password|passwd|secret|token|access_token|refresh_token|client_secret)"
-        r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]{4,}",
+        # a bearer credential outside a header ("Bearer abc..." in a log line)
+        # (with a digit, or long: "Bearer authentication failed" stays readable)
+        r"(?i)(\bbearer\s+)(?:(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"
+        r"|[A-Za-z0-9._~+/=-]{20,})",
+        # credentials in a URL: scheme://user:password@host
+        r"(?i)(\b[a-z][a-z0-9+.-]{0,20}://[^/\s:@]{0,100}:)[^/\s@]{1,200}(?=@)",
+        # key=value / "key": "value" pairs whose key says secret (aws_secret_access_key, ...)
+        # (bounded repetitions keep the scan linear on hostile input)
+        r"(?i)((?:[a-z0-9]{1,30}[_-]){0,4}"
+        r"(?:password|passwd|pwd|secret|token|private[_-]?key|session[_-]?id)"
+        r"(?:[_-][a-z0-9]{1,30}){0,4}[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]{4,}",
         # GitHub tokens (classic and fine-grained), Slack, AWS access keys, Google API keys
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        # (no leading word boundary: the prefixes are distinctive, and text glued to a token,
+        # as in "tokenghp_...", must not save it)
+        r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})",
         r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b",
         r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
         r"\bAIza[0-9A-Za-z_-]{35}\b",
         r"\bsk-[A-Za-z0-9_-]{20,}\b",
+        # npm, PyPI, GitLab, Stripe, SendGrid, Slack webhooks
+        r"\bnpm_[A-Za-z0-9]{36}\b",
+        r"\bpypi-[A-Za-z0-9_-]{50,}",
+        r"\bglpat-[A-Za-z0-9_-]{20,}",
+        r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b",
+        r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}",
+        r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+",
         # JWTs: three base64url segments, the first two JSON objects ("eyJ")
         r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
         # PEM private keys

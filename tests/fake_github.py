@@ -507,7 +507,7 @@ def _check_json(ctx: _Ctx, run: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create_check_run(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    body = dict(ctx.body or {})
+    body = json.loads(json.dumps(ctx.body or {}))  # a copy: the recorded request stays whole
     problem = _check_output_ok(body.get("output"))
     if problem or not body.get("name") or not body.get("head_sha"):
         return _invalid(problem or "name and head_sha are required")
@@ -522,7 +522,7 @@ def _update_check_run(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
     run = ctx.state.check_runs.get(int(ctx.args[0]))
     if run is None:
         return 404, {"message": "Not Found"}, {}
-    body = dict(ctx.body or {})
+    body = json.loads(json.dumps(ctx.body or {}))
     problem = _check_output_ok(body.get("output"))
     if problem:
         return _invalid(problem)

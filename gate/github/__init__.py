@@ -139,9 +139,9 @@ def _publish_github(
                 write_interval_s=options.write_interval_s,
             )
             api = PyGithubApi(gh, ctx.repository)
-    redact = Redactor(options.secrets | ({options.token} if options.token else set()))
+    secrets = _secrets(options)
     steps: dict[str, Callable[[], None]] = {
-        "comment": lambda: _comment(result, ctx, api, retrier, redact, report),
+        "comment": lambda: _comment(result, ctx, api, retrier, secrets, report),
         "deployment-status": lambda: _deployment(result, ctx, api, retrier, report),
         "commit-status": lambda: _commit_status(result, ctx, api, retrier, report),
         "check-run": lambda: _check_run(result, ctx, api, retrier, options, report),
@@ -193,7 +193,7 @@ def _comment(
     ctx: GitHubContext,
     api: GitHubApi,
     retrier: Retrier,
-    redact: Redactor,
+    secrets: frozenset[str],
     report: PublishReport,
 ) -> None:
     prs = _pull_requests(ctx, api, retrier)
@@ -201,13 +201,16 @@ def _comment(
         what = f"commit {ctx.sha[:12]}" if ctx.sha else f"this {ctx.event} event"
         report.notes.append(f"comment: no open pull request for {what}; nothing to comment on")
         return
-    body = redact(comment_body(result, environment=ctx.environment, run_url=ctx.run_url))
+    body = comment_body(result, environment=ctx.environment, run_url=ctx.run_url, secrets=secrets)
+    body = Redactor(secrets)(body)  # defence in depth: the token never reaches a comment
     for pr in prs:
         try:
             posted = upsert_comment(api, retrier, pr, ctx.environment, body)
         except (PublishError, GithubException) as exc:
-            detail = str(exc) if isinstance(exc, PublishError) else _explain("comment", exc)
-            report.warnings.append(f"comment on PR #{pr}: {detail}")
+            if isinstance(exc, PublishError):
+                report.warnings.append(f"comment: {exc}")
+            else:
+                report.warnings.append(f"comment on PR #{pr}: {_explain('comment', exc)}")
             continue
         report.comment_urls.append(posted.html_url)
         report.published.append(f"comment on PR #{pr}: {posted.html_url}")
@@ -264,6 +267,7 @@ def _check_run(
         run_url=ctx.run_url,
         environment=ctx.environment,
         fallback_path=options.fallback_path,
+        secrets=_secrets(options),
     )
     report.published.append(f"check run {name!r} ({check_id}) on {ctx.sha[:12]}")
 
@@ -273,8 +277,14 @@ def _summary(
 ) -> None:
     assert options.step_summary is not None
     notes = report.warnings + report.notes
-    write_step_summary(options.step_summary, result, run_url=run_url, notes=notes)
+    write_step_summary(
+        options.step_summary, result, run_url=run_url, notes=notes, secrets=_secrets(options)
+    )
     report.published.append(f"step summary: {options.step_summary}")
+
+
+def _secrets(options: PublishOptions) -> frozenset[str]:
+    return options.secrets | ({options.token} if options.token else frozenset())
 
 
 def _outputs(result: GateResult, options: PublishOptions, report: PublishReport) -> dict[str, str]:

@@ -77,9 +77,15 @@ class PyGithubApi:
                 raise
 
     def pulls_for_commit(self, sha: str) -> list[PullRef]:
+        # Raw request: PyGithub's Commit.get_pulls sends the retired `groot-preview` media type,
+        # which GitHub's API description does not offer (Prism answers 406). One page of 100 is
+        # plenty: a commit is the head of a handful of pull requests at most.
+        _, data = self._gh.requester.requestJsonAndCheck(
+            "GET", f"{self._path}/commits/{sha}/pulls", parameters={"per_page": 100}
+        )
         return [
-            PullRef(number=p.number, head_sha=p.head.sha, state=p.state)
-            for p in self._repo.get_commit(sha).get_pulls()
+            PullRef(number=int(p["number"]), head_sha=str(p["head"]["sha"]), state=str(p["state"]))
+            for p in (data if isinstance(data, list) else [])
         ]
 
     def create_deployment_status(self, deployment_id: int, payload: dict[str, Any]) -> None:
@@ -112,9 +118,16 @@ class PyGithubApi:
         )
 
     def find_check_run(self, sha: str, name: str, external_id: str) -> int | None:
-        for run in self._repo.get_commit(sha).get_check_runs(check_name=name):
-            if run.external_id == external_id:
-                return int(run.id)
+        # Raw request: Commit.get_check_runs asks for `application/vnd.github.v3+json` only,
+        # a media type GitHub's API description does not list for this operation.
+        _, data = self._gh.requester.requestJsonAndCheck(
+            "GET",
+            f"{self._path}/commits/{sha}/check-runs",
+            parameters={"check_name": name, "per_page": 100},
+        )
+        for run in (data or {}).get("check_runs", []):
+            if run.get("external_id") == external_id:
+                return int(run["id"])
         return None
 
 

@@ -170,12 +170,13 @@ class Retrier:
         def give_up(state: RetryCallState) -> Any:
             exc = state.outcome.exception() if state.outcome else None
             reason = _describe(exc) if exc is not None else "no answer"
-            waited = (
-                f"; GitHub asked to wait {state.upcoming_sleep:.0f} s more, beyond the "
-                f"{self.budget.total_s:.0f} s publishing budget"
-                if state.upcoming_sleep >= self.budget.remaining()
-                else ""
-            )
+            waited = ""
+            if state.upcoming_sleep >= self.budget.remaining():
+                who = "GitHub asked to wait" if exc and asked_wait(exc) is not None else "waiting"
+                waited = (
+                    f"; {who} {state.upcoming_sleep:.0f} s more would overrun the "
+                    f"{self.budget.total_s:.0f} s publishing budget ([publish] budget_s)"
+                )
             raise PublishError(
                 f"{what}: gave up after {state.attempt_number} attempt(s): {reason}{waited}"
             ) from exc

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from gate.github.api import Comment, GitHubApi
 from gate.github.client import Retrier
-from gate.github.render import render_markdown
 from gate.github.text import safe_environment
 from gate.model import GateResult
+from gate.reports import render_markdown
 
 COMMENT_LIMIT = 65_536
 _ROOM = 512  # marker, footer and a margin for multi-byte accounting
@@ -28,13 +28,18 @@ def marker(environment: str) -> str:
 
 
 def comment_body(
-    result: GateResult, *, environment: str, run_url: str | None, limit: int = COMMENT_LIMIT
+    result: GateResult,
+    *,
+    environment: str,
+    run_url: str | None,
+    limit: int = COMMENT_LIMIT,
+    secrets: frozenset[str] = frozenset(),
 ) -> str:
     """The full body: marker, the rendered report, and a footer naming the environment."""
     footer = f"\n<sub>deploy-gate · environment `{safe_environment(environment)}`</sub>\n"
     head = marker(environment) + "\n"
     budget = limit - len(head) - len(footer) - _ROOM
-    text = render_markdown(result, limit=budget, run_url=run_url).rstrip("\n")
+    text = render_markdown(result, limit=budget, run_url=run_url, secrets=secrets).rstrip("\n")
     if len(text) > budget:  # a renderer that overshoots must not cost the comment
         text = text[: budget - 20] + "\n\n(truncated)"
     return head + text + "\n" + footer

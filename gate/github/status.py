@@ -15,9 +15,11 @@ from typing import Any
 
 from gate.github.api import GitHubApi
 from gate.github.client import Retrier
-from gate.github.render import render_markdown
 from gate.github.text import clip, describe, safe_environment
 from gate.model import GateResult, Outcome, Problem, Verdict
+from gate.redact import Redactor
+from gate.reports import render_markdown
+from gate.reports.escape import bound_block, safe_id, safe_text
 
 OUTPUT_LIMIT = 65_535
 ANNOTATIONS_PER_REQUEST = 50
@@ -63,17 +65,24 @@ def _same_status(status: dict[str, Any], payload: dict[str, Any]) -> bool:
     return all(status.get(k) == payload.get(k) for k in ("state", "description", "context"))
 
 
-def build_annotations(result: GateResult, fallback_path: str) -> list[dict[str, Any]]:
-    """One annotation per failing test: its file and line when the JUnit had them."""
+def build_annotations(
+    result: GateResult, fallback_path: str, secrets: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """One annotation per failing test: its file and line when the JUnit had them.
+
+    Annotations are shown as plain text (no Markdown), so they are cleaned and redacted, not
+    escaped.
+    """
+    red = Redactor(secrets)
     out: list[dict[str, Any]] = []
     for suite in result.suites:
         for problem in suite.problems:
             if problem.outcome in _FAILING and len(out) < MAX_ANNOTATIONS:
-                out.append(_annotation(suite.name, problem, fallback_path))
+                out.append(_annotation(suite.name, problem, fallback_path, red))
     return out
 
 
-def _annotation(suite: str, problem: Problem, fallback_path: str) -> dict[str, Any]:
+def _annotation(suite: str, problem: Problem, fallback_path: str, red: Redactor) -> dict[str, Any]:
     path = (problem.file or "").replace("\\", "/")
     while path.startswith("./"):
         path = path[2:]
@@ -85,17 +94,19 @@ def _annotation(suite: str, problem: Problem, fallback_path: str) -> dict[str, A
         "start_line": line,
         "end_line": line,
         "annotation_level": "failure",
-        "title": clip(f"{suite}: {problem.id}", 255),
-        "message": clip(message, 4000),
+        "title": safe_id(f"{suite}: {problem.id}", 255, red),
+        "message": safe_text(message, 4000, red),
     }
     if problem.detail:
-        item["raw_details"] = problem.detail[:8000]
+        item["raw_details"] = bound_block(problem.detail, 8000, red)
     return item
 
 
-def check_run_output(result: GateResult, run_url: str | None, environment: str) -> dict[str, Any]:
+def check_run_output(
+    result: GateResult, run_url: str | None, environment: str, secrets: frozenset[str]
+) -> dict[str, Any]:
     title = clip(f"deploy-gate ({environment}): {describe(result)}", 255)
-    summary = render_markdown(result, limit=OUTPUT_LIMIT - 1_000, run_url=run_url)
+    summary = render_markdown(result, limit=OUTPUT_LIMIT - 1_000, run_url=run_url, secrets=secrets)
     return {"title": title, "summary": summary[: OUTPUT_LIMIT - 1]}
 
 
@@ -115,10 +126,11 @@ def publish_check_run(
     run_url: str | None,
     environment: str,
     fallback_path: str,
+    secrets: frozenset[str] = frozenset(),
 ) -> int:
     """Create the completed check run, then append annotations beyond the first 50."""
-    output = check_run_output(result, run_url, environment)
-    batches = list(_batches(build_annotations(result, fallback_path))) or [[]]
+    output = check_run_output(result, run_url, environment, secrets)
+    batches = list(_batches(build_annotations(result, fallback_path, secrets))) or [[]]
     create: dict[str, Any] = {
         "name": name,
         "head_sha": sha,

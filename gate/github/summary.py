@@ -13,16 +13,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from gate.github.render import render_markdown
 from gate.model import GateResult
+from gate.redact import Redactor
+from gate.reports import render_markdown
+from gate.reports.escape import md_inline, safe_text
+from gate.reports.markdown import MIN_LIMIT
+from gate.reports.workflow import command, escape_data
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes, per step
 MAX_WARNING_COMMANDS = 8  # Actions shows 10 warning annotations per step; leave room for others
-
-
-def escape_command(text: str) -> str:
-    """Escape a workflow-command message (`%`, CR and LF), so one message stays one command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def add_masks(values: Iterable[str], stream: TextIO | None = None) -> None:
@@ -31,7 +30,7 @@ def add_masks(values: Iterable[str], stream: TextIO | None = None) -> None:
     for value in sorted({v for v in values if v and len(v) >= 4}):
         for line in value.splitlines():
             if line.strip():
-                print(f"::add-mask::{escape_command(line)}", file=stream)
+                print(f"::add-mask::{escape_data(line)}", file=stream)
     stream.flush()
 
 
@@ -44,45 +43,43 @@ def emit_warnings(warnings: list[str], *, in_actions: bool, stream: TextIO | Non
         return
     shown = warnings[:MAX_WARNING_COMMANDS]
     for warning in shown:
-        print(f"::warning title=deploy-gate publish::{escape_command(warning)}", file=stream)
+        print(command("warning", warning, title="deploy-gate publish"), file=stream)
     if len(warnings) > len(shown):
         rest = len(warnings) - len(shown)
-        print(
-            f"::warning title=deploy-gate publish::{rest} more publishing warning(s) in the log",
-            file=stream,
-        )
+        more = f"{rest} more publishing warning(s) in the log"
+        print(command("warning", more, title="deploy-gate publish"), file=stream)
         for warning in warnings[len(shown) :]:
-            print(f"gate publish: warning: {warning}", file=stream)
+            print(f"gate publish: warning: {escape_data(warning)}", file=stream)
 
 
 def write_step_summary(
-    path: Path, result: GateResult, *, run_url: str | None, notes: list[str]
+    path: Path,
+    result: GateResult,
+    *,
+    run_url: str | None,
+    notes: list[str],
+    secrets: frozenset[str] = frozenset(),
 ) -> int:
     """Append the report (and publishing notes) to `$GITHUB_STEP_SUMMARY` within 1 MiB total."""
     used = path.stat().st_size if path.exists() else 0
     room = STEP_SUMMARY_LIMIT - used - 4096
+    red = Redactor(secrets)
     tail = ""
     if notes:
-        tail = "\n**Publishing notes**\n\n" + "\n".join(f"- {_plain(n)}" for n in notes) + "\n"
-        tail = tail[:8192]
-    if room <= 1024:
+        items = "\n".join(f"- {md_inline(safe_text(n, 600, red))}" for n in notes[:20])
+        tail = f"\n**Publishing notes**\n\n{items}\n"
+    if room < MIN_LIMIT + len(tail.encode()):
         text = "\n(deploy-gate: the step summary is full; see gate-results/summary.md)\n"
     else:
         limit = room - len(tail.encode())
-        text = render_markdown(result, limit=limit, run_url=run_url)
-        while len(text.encode()) > limit and limit > 1024:  # characters are not bytes
-            limit = limit * 3 // 4
-            text = render_markdown(result, limit=limit, run_url=run_url)
-        text += tail
+        text = render_markdown(result, limit=limit, run_url=run_url, secrets=secrets)
+        while len(text.encode()) > limit and limit > MIN_LIMIT:  # characters are not bytes
+            limit = max(MIN_LIMIT, limit * 3 // 4)
+            text = render_markdown(result, limit=limit, run_url=run_url, secrets=secrets)
+        text = text.rstrip("\n") + "\n" + tail
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
+        fh.write(text)
     return len(text)
-
-
-def _plain(text: str) -> str:
-    """Publishing notes may quote GitHub's answers: no HTML, no mentions."""
-    text = " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("@", "@\u200b")
 
 
 def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:

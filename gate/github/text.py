@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from gate.model import GateResult, Outcome, SuiteResult, Verdict
+from gate.reports.escape import safe_text
 
 DESCRIPTION_LIMIT = 140
 
@@ -35,7 +36,8 @@ def describe(result: GateResult, limit: int = DESCRIPTION_LIMIT) -> str:
         details = f"{result.totals.tests} tests"
     if result.verdict is Verdict.PASS and details and not details[0].isdigit():
         details = f"{result.totals.tests} tests; {details}"
-    return clip(f"{headline(result)}: {details}", limit)
+    # test names and reasons are untrusted: cleaned and redacted (statuses are plain text)
+    return safe_text(f"{headline(result)}: {details}", limit)
 
 
 def _suite_part(suite: SuiteResult) -> str:

@@ -1,29 +1,62 @@
 """Reports: `result.json`, `summary.md` and the terminal summary, all from one `GateResult`.
 
-Placeholder implementation (issue 2 replaces it); the two functions below are the interface the
-pipeline calls.
+Public surface (what the pipeline and the publishers call):
+
+- `write_reports(result, out_dir)` writes `result.json` (the contract) and `summary.md`;
+- `render_markdown(result, limit=, run_url=)` renders the bounded Markdown the publishers post;
+- `print_summary(result, stream)` prints the terminal summary;
+- `workflow_commands(result)` returns the GitHub Actions annotation lines.
+
+Everything that came from tests or servers is cleaned, redacted again and escaped for where it
+lands (see `gate.reports.escape`).
 """
 
 from __future__ import annotations
 
 import json
-import sys
+import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
 
 from gate.model import GateResult
+from gate.reports.markdown import DEFAULT_LIMIT, render_markdown
+from gate.reports.terminal import print_summary
+from gate.reports.workflow import workflow_commands
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "print_summary",
+    "render_markdown",
+    "result_json",
+    "workflow_commands",
+    "write_reports",
+]
 
 
-def write_reports(result: GateResult, out_dir: Path) -> dict[str, Path]:
-    """Write `result.json` and `summary.md` into `out_dir`; return their paths by name."""
+def result_json(result: GateResult) -> str:
+    """`result.json` text: exactly `result.to_json()`, key order kept, UTF-8, indent 2."""
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_reports(
+    result: GateResult,
+    out_dir: Path,
+    *,
+    run_url: str | None = None,
+    secrets: Iterable[str] = (),
+) -> dict[str, Path]:
+    """Write `result.json` and `summary.md` into `out_dir`; return their paths by name.
+
+    Each file is written to a temporary name and renamed, so a reader never sees half a file.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"result": out_dir / "result.json", "summary": out_dir / "summary.md"}
-    paths["result"].write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-    paths["summary"].write_text(f"verdict: {result.verdict}\n", encoding="utf-8")
+    _write(paths["result"], result_json(result))
+    _write(paths["summary"], render_markdown(result, run_url=run_url, secrets=secrets))
     return paths
 
 
-def print_summary(result: GateResult, stream: TextIO | None = None) -> None:
-    """Print the terminal summary (rich table on a TTY, plain text otherwise)."""
-    stream = stream or sys.stdout
-    print(f"verdict: {result.verdict} ({result.outcome})", file=stream)
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    tmp.replace(path)

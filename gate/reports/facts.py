@@ -1,0 +1,106 @@
+"""What every report says, computed once from a `GateResult` (no formatting for a medium here).
+
+The Markdown summary, the terminal summary and the workflow annotations all lead with the same
+verdict sentence and list problems in the same order: blocking suites first, then by priority
+tier (p1 first), then in the order the reader found them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gate.model import GateResult, Outcome, Problem, SuiteResult, Verdict
+
+FAILING = ("failed", "error")
+KINDS = ("failing", "flaky", "quarantined", "skipped")
+
+OUTCOME_ICON = {
+    Outcome.PASSED: "✅",
+    Outcome.WARNED: "⚠️",
+    Outcome.INCONCLUSIVE: "❔",
+    Outcome.FAILED: "❌",
+    Outcome.ERROR: "💥",
+}
+PROBLEM_ICON = {"failed": "❌", "error": "💥", "flaky": "🔁", "quarantined": "🧊", "skipped": "⏭️"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One problem with the suite it belongs to."""
+
+    suite: SuiteResult
+    problem: Problem
+
+
+def kind_of(problem: Problem) -> str:
+    """The report section a problem belongs in: failing, flaky, quarantined or skipped."""
+    return "failing" if problem.outcome in FAILING else problem.outcome
+
+
+def _tier_rank(tier: str | None) -> int:
+    if tier and len(tier) == 2 and tier[0] in "pP" and tier[1].isdigit():
+        return int(tier[1])
+    return 10
+
+
+def entries(result: GateResult, kind: str) -> list[Entry]:
+    """The problems of one section, most important first."""
+    found = [
+        (not suite.blocking, _tier_rank(problem.tier), index, Entry(suite, problem))
+        for suite in result.suites
+        for index, problem in enumerate(suite.problems)
+        if kind_of(problem) == kind
+    ]
+    found.sort(key=lambda item: item[:3])
+    return [item[3] for item in found]
+
+
+def count(result: GateResult, kind: str) -> int:
+    return sum(1 for s in result.suites for p in s.problems if kind_of(p) == kind)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def headline_tail(result: GateResult) -> str:
+    """Why, in a few words: "2 tests failed in smoke", or the first reason. Untrusted parts
+    (suite names, reasons) are returned raw; callers escape them."""
+    if result.verdict == Verdict.BLOCK:
+        failing = [
+            (s.name, sum(1 for p in s.problems if p.outcome in FAILING))
+            for s in result.suites
+            if s.blocking and s.outcome.severity >= Outcome.FAILED.severity
+        ]
+        failing = [(name, n) for name, n in failing if n]
+        if failing:
+            total = sum(n for _, n in failing)
+            names = ", ".join(name for name, _ in failing)
+            return f"{plural(total, 'test')} failed in {names}"
+    elif result.outcome == Outcome.PASSED:
+        return ""
+    if result.reasons:
+        more = len(result.reasons) - 1
+        return result.reasons[0] + (f" (+{more} more)" if more else "")
+    return str(result.outcome)
+
+
+def verdict_word(result: GateResult) -> str:
+    if result.verdict == Verdict.PASS and result.outcome == Outcome.WARNED:
+        return "pass with warnings"
+    return str(result.verdict)
+
+
+def verdict_icon(result: GateResult) -> str:
+    if result.verdict == Verdict.BLOCK:
+        return "⛔"
+    return "⚠️" if result.outcome == Outcome.WARNED else "✅"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"

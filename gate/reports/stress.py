@@ -1,0 +1,163 @@
+"""Reading the `stress` summary of result.json into rows the renderers format.
+
+The summary is a plain dict (schema in TEAM.md / DESIGN.md); it may come from another version or
+a hand-edited file, so every field is read defensively: a missing or mistyped value becomes
+"–", never an exception in the middle of a report. Metric names and threshold expressions come
+from the configuration and tags, so they are returned raw and escaped by the caller.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+MAX_ROWS = 30
+PERCENTILES = ("p50", "p90", "p95", "p99", "max")
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    ok: bool | None
+    metric: str
+    expression: str
+    measured: str
+
+
+def num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def ms(value: Any) -> str:
+    v = num(value)
+    if v is None:
+        return "–"
+    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def integer(value: Any) -> str:
+    v = num(value)
+    return "–" if v is None else f"{int(v):,}"
+
+
+def percent(value: Any) -> str:
+    v = num(value)
+    return "–" if v is None else f"{v * 100:.2f} %"
+
+
+def _metrics(stress: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    metrics = stress.get("metrics")
+    if not isinstance(metrics, dict):
+        return {}
+    return {str(k): v for k, v in metrics.items() if isinstance(v, dict)}
+
+
+def latency_rows(stress: dict[str, Any]) -> tuple[list[list[str]], int]:
+    """Rows `[metric, count, p50, p90, p95, p99, max]` (ms) and how many were left out."""
+    rows = [
+        [name, integer(m.get("count")), *(ms(m.get(p)) for p in PERCENTILES)]
+        for name, m in _metrics(stress).items()
+        if "rate" not in m
+    ]
+    return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
+
+
+def rate_rows(stress: dict[str, Any]) -> tuple[list[list[str]], int]:
+    """Rows `[metric, rate, count]` for rate metrics (e.g. http_req_failed)."""
+    rows = [
+        [name, percent(m.get("rate")), integer(m.get("count"))]
+        for name, m in _metrics(stress).items()
+        if "rate" in m
+    ]
+    return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
+
+
+def _measured(expression: str, value: Any) -> str:
+    head = expression.strip().lower()
+    if num(value) is None:
+        return "no samples"
+    if head.startswith("rate"):
+        return percent(value)
+    if head.startswith("count"):
+        return integer(value)
+    return f"{ms(value)} ms"
+
+
+def thresholds(stress: dict[str, Any]) -> tuple[list[Threshold], int]:
+    raw = stress.get("thresholds")
+    items = [t for t in raw if isinstance(t, dict)] if isinstance(raw, list) else []
+    rows = []
+    for t in items:
+        ok = t.get("ok")
+        expression = str(t.get("expression", ""))
+        rows.append(
+            Threshold(
+                ok=ok if isinstance(ok, bool) else None,
+                metric=str(t.get("metric", "")),
+                expression=expression,
+                measured=_measured(expression, t.get("value")),
+            )
+        )
+    return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
+
+
+def threshold_icon(ok: bool | None) -> str:
+    return {True: "✅", False: "❌", None: "⚠️"}[ok]
+
+
+def overview(stress: dict[str, Any]) -> str:
+    """One line: duration, target and achieved rate, requests, dropped."""
+    parts = []
+    if num(stress.get("duration_s")) is not None:
+        parts.append(f"{num(stress.get('duration_s')):.0f} s")
+    target, achieved = num(stress.get("target_rate")), num(stress.get("achieved_rate"))
+    if target is not None:
+        parts.append(f"target {target:,.0f} req/s")
+    if achieved is not None:
+        parts.append(f"achieved {achieved:,.1f} req/s")
+    parts.append(f"{integer(stress.get('requests'))} requests")
+    parts.append(f"{integer(stress.get('dropped'))} dropped")
+    return " · ".join(parts)
+
+
+def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
+    """(icon, text) notes about trustworthiness: saturation, abort, dropped requests.
+    `aborted` is a reason string from the engine and is returned raw."""
+    out: list[tuple[str, str]] = []
+    if stress.get("saturated"):
+        out.append(
+            (
+                "⚠️",
+                "The load generator saturated (it could not send at the target rate), so the "
+                "latency figures are not trustworthy: the stress result is inconclusive.",
+            )
+        )
+    if stress.get("aborted"):
+        out.append(("⛔", f"The run was aborted: {stress.get('aborted')}"))
+    dropped = num(stress.get("dropped"))
+    if dropped:
+        out.append(
+            (
+                "⚠️",
+                f"{int(dropped):,} scheduled requests were dropped (the generator could not "
+                "send them), so the server saw less load than planned.",
+            )
+        )
+    return out
+
+
+def counters(stress: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(title, [(key, count)]) for status codes, error kinds and WebSocket close codes."""
+    out = []
+    for key, title in (
+        ("status_counts", "HTTP status"),
+        ("errors", "Errors"),
+        ("ws_closes", "WebSocket closes"),
+    ):
+        data = stress.get(key)
+        if isinstance(data, dict) and data:
+            pairs = sorted(data.items(), key=lambda kv: -(num(kv[1]) or 0))[:MAX_ROWS]
+            out.append((title, [(str(k), integer(v)) for k, v in pairs]))
+    return out
