@@ -32,8 +32,13 @@ pytestmark = pytest.mark.slow
 
 def _run(target: str, tmp_path: Path, **stress: Any) -> StressRun:
     stress.setdefault("workers", 1)
-    return run_stress(stress_config(**stress), target=target, out_dir=tmp_path,
-                      secrets=frozenset(), progress=False)
+    return run_stress(
+        stress_config(**stress),
+        target=target,
+        out_dir=tmp_path,
+        secrets=frozenset(),
+        progress=False,
+    )
 
 
 def _cases(run: StressRun) -> dict[str, ET.Element]:
@@ -41,10 +46,14 @@ def _cases(run: StressRun) -> dict[str, ET.Element]:
     return {case.get("name", ""): case for case in root.iter("testcase")}
 
 
-def test_stall_shows_in_corrected_latency_not_in_service_time(tmp_path: Path) -> None:
+CLIENTS = pytest.mark.parametrize("client", ["lean", "aiohttp"])
+
+
+@CLIENTS
+def test_stall_shows_in_corrected_latency_not_in_service_time(tmp_path: Path, client: str) -> None:
     stall = Stall(after=150)
     with serve({"GET /": stall}) as url:
-        run = _run(url, tmp_path, rate=200, duration_s=3, connections=2)
+        run = _run(url, tmp_path, rate=200, duration_s=3, connections=2, client=client)
     metrics = run.summary["metrics"]
     assert stall.stalled >= 1, "the server must have stalled for the test to mean anything"
     corrected, service = metrics["http_req_duration"], metrics["http_req_service"]
@@ -86,8 +95,9 @@ def test_thresholds_pass_and_fail_each_a_testcase_with_value_and_limit(tmp_path:
 
 def test_failing_status_fails_the_rate_threshold(tmp_path: Path) -> None:
     with serve({"GET /": fail500}) as url:
-        run = _run(url, tmp_path, rate=40, duration_s=1,
-                   thresholds={"http_req_failed": ["rate<0.01"]})
+        run = _run(
+            url, tmp_path, rate=40, duration_s=1, thresholds={"http_req_failed": ["rate<0.01"]}
+        )
     assert run.summary["status_counts"] == {"500": 40}
     failure = _cases(run)["http_req_failed rate<0.01"].find("failure")
     assert failure is not None
@@ -97,8 +107,14 @@ def test_failing_status_fails_the_rate_threshold(tmp_path: Path) -> None:
 def test_abort_on_fail_stops_the_run_early(tmp_path: Path) -> None:
     threshold = {"threshold": "rate<0.01", "abortOnFail": True, "delayAbortEval": "1s"}
     with serve({"GET /": fail500}) as url:
-        run = _run(url, tmp_path, rate=100, duration_s=20, abort_window=100_000,
-                   thresholds={"http_req_failed": [threshold]})
+        run = _run(
+            url,
+            tmp_path,
+            rate=100,
+            duration_s=20,
+            abort_window=100_000,
+            thresholds={"http_req_failed": [threshold]},
+        )
     assert run.summary["aborted"] is not None
     assert "abortOnFail" in run.summary["aborted"]
     assert run.summary["requests"] < 2000 / 2  # planned 2000
@@ -109,8 +125,7 @@ def test_abort_on_fail_stops_the_run_early(tmp_path: Path) -> None:
 
 def test_threshold_without_samples_is_inconclusive(tmp_path: Path) -> None:
     with serve({"GET /": ok}) as url:
-        run = _run(url, tmp_path, rate=20, duration_s=0.5,
-                   thresholds={"ws_msg_rtt": ["p(95)<100"]})
+        run = _run(url, tmp_path, rate=20, duration_s=0.5, thresholds={"ws_msg_rtt": ["p(95)<100"]})
     (judged,) = run.summary["thresholds"]
     assert judged["ok"] is None
     skipped = _cases(run)["ws_msg_rtt p(95)<100"].find("skipped")
@@ -122,8 +137,13 @@ def test_threshold_without_samples_is_inconclusive(tmp_path: Path) -> None:
 
 def test_websocket_close_1011_counted_by_code(tmp_path: Path) -> None:
     with serve({"GET /ws": ws_close_1011}) as url:
-        run = _run(url, tmp_path, requests=[], duration_s=1.5,
-                   websocket={"path": "/ws", "connections": 3, "interval_s": 0.1})
+        run = _run(
+            url,
+            tmp_path,
+            requests=[],
+            duration_s=1.5,
+            websocket={"path": "/ws", "connections": 3, "interval_s": 0.1},
+        )
     assert run.summary["ws_closes"].get("1011", 0) >= 3
     metrics = run.summary["metrics"]
     assert metrics["ws_connecting"]["count"] >= 3
@@ -135,16 +155,22 @@ def test_websocket_close_1011_counted_by_code(tmp_path: Path) -> None:
 
 def test_websocket_round_trips_recorded(tmp_path: Path) -> None:
     with serve({"GET /ws": ws_echo}) as url:
-        run = _run(url, tmp_path, requests=[], duration_s=1,
-                   websocket={"path": "/ws", "connections": 2, "interval_s": 0.05},
-                   thresholds={"ws_msg_rtt": ["p(95)<5000"], "ws_connecting": ["max<5000"]})
+        run = _run(
+            url,
+            tmp_path,
+            requests=[],
+            duration_s=1,
+            websocket={"path": "/ws", "connections": 2, "interval_s": 0.05},
+            thresholds={"ws_msg_rtt": ["p(95)<5000"], "ws_connecting": ["max<5000"]},
+        )
     assert run.summary["metrics"]["ws_msg_rtt"]["count"] >= 4
     assert [t["ok"] for t in run.summary["thresholds"]] == [True, True]
     assert run.summary["ws_closes"] == {}
 
 
-def test_refused_connection_aborts_with_reason(tmp_path: Path) -> None:
-    run = _run(refused_url(), tmp_path, rate=200, duration_s=10)
+@CLIENTS
+def test_refused_connection_aborts_with_reason(tmp_path: Path, client: str) -> None:
+    run = _run(refused_url(), tmp_path, rate=200, duration_s=10, client=client)
     aborted = run.summary["aborted"]
     assert aborted is not None
     assert "target looks down" in aborted
@@ -156,9 +182,10 @@ def test_refused_connection_aborts_with_reason(tmp_path: Path) -> None:
     assert "connect refused" in failure.get("message", "")
 
 
-def test_dns_failure_aborts_with_reason(tmp_path: Path) -> None:
+@CLIENTS
+def test_dns_failure_aborts_with_reason(tmp_path: Path, client: str) -> None:
     # A leading hyphen makes the C resolver refuse the name itself: no packet leaves the host.
-    run = _run("http://-bad.invalid:8080", tmp_path, rate=200, duration_s=10)
+    run = _run("http://-bad.invalid:8080", tmp_path, rate=200, duration_s=10, client=client)
     assert run.summary["aborted"] is not None
     assert "dns" in run.summary["aborted"]
     assert run.summary["errors"].get("dns") == run.summary["requests"]
@@ -166,8 +193,14 @@ def test_dns_failure_aborts_with_reason(tmp_path: Path) -> None:
 
 def test_two_worker_processes_split_the_schedule_exactly(tmp_path: Path) -> None:
     with serve({"GET /": ok, "GET /health": ok}) as url:
-        run = _run(url, tmp_path, workers=2, rate=100, duration_s=1,
-                   requests=[{"path": "/"}, {"path": "/health", "weight": 3}])
+        run = _run(
+            url,
+            tmp_path,
+            workers=2,
+            rate=100,
+            duration_s=1,
+            requests=[{"path": "/"}, {"path": "/health", "weight": 3}],
+        )
     assert run.summary["workers"] == 2
     assert run.summary["requests"] == 100
     metrics = run.summary["metrics"]
@@ -190,7 +223,14 @@ def test_generator_self_check_makes_the_run_inconclusive(tmp_path: Path) -> None
 
 def test_request_to_a_host_outside_the_allowlist_is_a_config_error(tmp_path: Path) -> None:
     config = stress_config(requests=[{"path": "/"}, {"path": "http://elsewhere.example/x"}])
-    with pytest.raises(ConfigError, match=r"stress\.requests\[1\]\.path: host 'elsewhere\.example'"):
-        run_stress(config, target="http://127.0.0.1:9", out_dir=tmp_path,
-                   secrets=frozenset(), progress=False)
+    with pytest.raises(
+        ConfigError, match=r"stress\.requests\[1\]\.path: host 'elsewhere\.example'"
+    ):
+        run_stress(
+            config,
+            target="http://127.0.0.1:9",
+            out_dir=tmp_path,
+            secrets=frozenset(),
+            progress=False,
+        )
     assert not (tmp_path / "stress").exists()

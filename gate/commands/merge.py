@@ -1,9 +1,91 @@
-"""`gate merge`: not built yet."""
+"""`gate merge DIR... --out DIR`: one verdict from the outputs of several shards.
+
+Each DIR is a `gate run` / `gate report` output directory (`result.json`, `junit/`, and
+`stress/histograms.json` when stress ran). The suites' JUnit files are read together (a test
+that ran in two shards is folded like a rerun); the stress histograms are merged losslessly and
+the thresholds judged again on the merged data; then the policy decides as for one run.
+A shard whose run did not complete (a suite crashed, timed out or did not run there) keeps
+that outcome: merging never turns a missing result into a pass.
+"""
+
+from __future__ import annotations
 
 import argparse
-import sys
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from gate.config import load_config
+from gate.errors import UsageError
+from gate.model import RunStatus, SuiteRun
+from gate.pipeline import MERGED_NAME, decide, emit
+from gate.stress.outcome import JUNIT_FILE
+from gate.stress.shards import merge_stress, shard_files
+
+_COPY_SUFFIX = re.compile(r"-[0-9]+$")
+_STATUS = {"error": RunStatus.CRASHED, "inconclusive": RunStatus.INCONCLUSIVE}
 
 
 def main(args: argparse.Namespace) -> int:
-    print("gate merge: not implemented yet; the verdict is block", file=sys.stderr)
-    return 1
+    config = load_config(args.config)
+    dirs = [Path(d) for d in args.dirs]
+    missing = [str(d) for d in dirs if not d.is_dir()]
+    if missing:
+        raise UsageError(f"shard directory not found: {', '.join(missing)}")
+    out = Path(args.out)
+    if any(out.resolve() == d.resolve() for d in dirs):
+        raise UsageError(f"--out {out} is one of the shard directories; choose a new one")
+    started = time.monotonic()
+    shards = [(d, _result(d)) for d in dirs]
+    runs = _suite_runs(shards)
+    summary = None
+    stress_files = shard_files(dirs)
+    if stress_files or any(r is not None and r.get("stress") for _, r in shards):
+        stress = merge_stress(
+            stress_files, out_dir=out, secrets=config.secret_values, config=config.stress
+        )
+        runs.append(stress.suite)
+        summary = stress.summary
+    target = config.target or next((r.get("target") for _, r in shards if r), None)
+    result = decide(runs, config, target=target, stress=summary)
+    result.duration_s = max(
+        [float(r.get("duration_s") or 0.0) for _, r in shards if r] or [0.0]
+    ) or (time.monotonic() - started)
+    return emit(result, runs, out)
+
+
+def _result(shard: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((shard / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _suite_runs(shards: list[tuple[Path, dict[str, Any] | None]]) -> list[SuiteRun]:
+    runs: dict[str, SuiteRun] = {}
+    for shard, result in shards:
+        if result is None:
+            runs[f"shard {shard}"] = SuiteRun(
+                f"shard {shard}",
+                status=RunStatus.CRASHED,
+                detail=f"{shard}/result.json is missing or unreadable: the shard did not finish",
+            )
+            continue
+        for file in sorted((shard / "junit").glob("*.xml")):
+            if file.name in (MERGED_NAME, JUNIT_FILE):
+                continue  # the merged file repeats the others; stress is judged again
+            name = _COPY_SUFFIX.sub("", file.stem)  # emit writes SUITE.xml, SUITE-2.xml, ...
+            runs.setdefault(name, SuiteRun(name)).junit.append(file)
+        for suite in result.get("suites", []):
+            name = str(suite.get("name", ""))
+            status = _STATUS.get(str(suite.get("outcome")))
+            if name == "stress" or status is None:
+                continue
+            run = runs.setdefault(name, SuiteRun(name))
+            if run.status is RunStatus.COMPLETED or status is RunStatus.CRASHED:
+                reasons = "; ".join(str(r) for r in suite.get("reasons", [])) or "no reason given"
+                run.status, run.detail = status, f"in shard {shard}: {reasons}"
+    return list(runs.values())

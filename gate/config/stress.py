@@ -8,13 +8,18 @@ outside the allowlist is exit 2 naming the key, not a half-run load test.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from gate.config.base import Section
-from gate.stress.thresholds import parse_duration, parse_key, parse_threshold
+from gate.stress.thresholds import (
+    parse_duration,
+    parse_expression,
+    parse_key,
+    parse_threshold,
+)
 
 # Hard caps: a gate is a check, not a soak test. Values above them are configuration errors.
 MAX_DURATION_S = 1800.0
@@ -22,6 +27,27 @@ MAX_REQUESTS = 20_000_000
 MAX_RATE = 1_000_000.0
 MAX_IN_FLIGHT = 100_000
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _key(value: str) -> str:
+    parse_key(value)
+    return value
+
+
+def _expression(value: str) -> str:
+    parse_expression(value)
+    return value
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+# Checked one by one, so an error names its place: `stress.thresholds.http_req_duration[1]`.
+MetricKeyText = Annotated[str, AfterValidator(_key)]
+ThresholdText = Annotated[str, AfterValidator(_expression)]
+DurationText = Annotated[str, AfterValidator(_duration)]
 
 
 class RequestSpec(Section):
@@ -72,9 +98,15 @@ class WebSocketLoad(Section):
 class ThresholdSpec(Section):
     """k6 object form: `{ threshold = "p(99)<1500", abortOnFail = true, delayAbortEval = "10s" }`"""
 
-    threshold: str
+    threshold: ThresholdText
     abortOnFail: bool = False  # k6 spells it so, and users copy k6
-    delayAbortEval: str | None = None
+    delayAbortEval: DurationText | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        """`"p(95)<500"` is short for `{ threshold = "p(95)<500" }`."""
+        return {"threshold": value} if isinstance(value, str) else value
 
 
 class StressConfig(Section):
@@ -87,13 +119,16 @@ class StressConfig(Section):
     # -c): a request waiting for a free connection is late, and its latency says so.
     max_in_flight: int = Field(default=1000, ge=1, le=MAX_IN_FLIGHT)
     connections: int = Field(default=100, ge=1, le=10_000)
-    max_requests: int = Field(default=1_000_000, ge=1, le=MAX_REQUESTS)
+    max_requests: int = Field(default=1_000_000, ge=1)
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     workers: int | Literal["auto"] = "auto"
+    # "lean": the generator's own HTTP/1.1 client (fast); "aiohttp": aiohttp's client (HTTP
+    # features such as redirects and proxies from the environment are not used by either).
+    client: Literal["lean", "aiohttp"] = "lean"
     requests: list[RequestSpec] = Field(default_factory=lambda: [RequestSpec()])
     websocket: WebSocketLoad | None = None
     allow_hosts: list[str] = Field(default_factory=list)
-    thresholds: dict[str, list[str | ThresholdSpec]] = Field(default_factory=dict)
+    thresholds: dict[MetricKeyText, list[ThresholdSpec]] = Field(default_factory=dict)
     # Abort when the target is already down: this share of the last `abort_window` requests
     # failed (checked once `abort_window` requests were made), so a broken deploy is not hammered.
     abort_error_rate: float = Field(default=0.5, gt=0, le=1)
@@ -111,39 +146,49 @@ class StressConfig(Section):
             raise ValueError(f"workers must be 'auto' or 1..256, found {value}")
         return value
 
-    @field_validator("thresholds")
+    @field_validator("duration_s")
     @classmethod
-    def _thresholds(
-        cls, value: dict[str, list[str | ThresholdSpec]]
-    ) -> dict[str, list[str | ThresholdSpec]]:
-        for key, items in value.items():
-            for item in items:
-                expr = item if isinstance(item, str) else item.threshold
-                delay = None if isinstance(item, str) else item.delayAbortEval
-                abort = False if isinstance(item, str) else item.abortOnFail
-                parse_threshold(key, expr, abort_on_fail=abort, delay_abort_eval=delay)
+    def _duration_cap(cls, value: float) -> float:
+        if value > MAX_DURATION_S:
+            raise ValueError(f"{value:g} s is over the hard cap of {MAX_DURATION_S:g} s")
+        return value
+
+    @field_validator("max_requests")
+    @classmethod
+    def _requests_cap(cls, value: int) -> int:
+        if value > MAX_REQUESTS:
+            raise ValueError(f"{value:,} is over the hard cap of {MAX_REQUESTS:,} requests")
+        return value
+
+    @field_validator("stages")
+    @classmethod
+    def _stages_cap(cls, value: list[Stage]) -> list[Stage]:
+        total = sum(s.duration_s for s in value)
+        if total > MAX_DURATION_S:
+            raise ValueError(
+                f"the stages last {total:g} s in all, over the hard cap of {MAX_DURATION_S:g} s"
+            )
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> StressConfig:
-        if self.total_duration_s > MAX_DURATION_S:
-            raise ValueError(
-                f"the run lasts {self.total_duration_s:g} s (duration_s or the sum of "
-                f"stages), over the hard cap of {MAX_DURATION_S:g} s"
-            )
         planned = self.planned_requests
         if planned > self.max_requests:
             raise ValueError(
-                f"the schedule plans {planned:,} requests, over max_requests = "
-                f"{self.max_requests:,} (hard cap {MAX_REQUESTS:,}); lower the rate or duration"
+                f"the schedule (rate/stages x duration) plans {planned:,} requests, over "
+                f"stress.max_requests = {self.max_requests:,} (hard cap {MAX_REQUESTS:,}); "
+                "lower the rate or the duration"
             )
         names = [r.endpoint for r in self.requests]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"two requests share the endpoint name {dupes[0]!r}; set `name`")
-        for key in self.thresholds:
-            if "{" in key:
-                parse_key(key, endpoints=names)
+        for key, items in self.thresholds.items():
+            for item in items:
+                try:
+                    parse_threshold(key, item.threshold, endpoints=names)
+                except ValueError as exc:
+                    raise ValueError(f"stress.thresholds.{key}: {exc}") from None
         return self
 
     @property
@@ -165,15 +210,16 @@ class StressConfig(Section):
 
     def parsed_thresholds(self) -> list[tuple[str, str, bool, float]]:
         """(key, expression, abortOnFail, delayAbortEval seconds) for every threshold."""
-        out: list[tuple[str, str, bool, float]] = []
-        for key, items in self.thresholds.items():
-            for item in items:
-                if isinstance(item, str):
-                    out.append((key, item, False, 0.0))
-                else:
-                    delay = parse_duration(item.delayAbortEval) if item.delayAbortEval else 0.0
-                    out.append((key, item.threshold, item.abortOnFail, delay))
-        return out
+        return [
+            (
+                key,
+                item.threshold,
+                item.abortOnFail,
+                parse_duration(item.delayAbortEval) if item.delayAbortEval else 0.0,
+            )
+            for key, items in self.thresholds.items()
+            for item in items
+        ]
 
 
 def check_hosts(config: StressConfig, target: str) -> list[str]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import itertools
+import socket
+import ssl
 from collections.abc import Callable
 from time import perf_counter
 
 import aiohttp
 
+from gate.stress.h1 import ProtocolError
 from gate.stress.recorder import Endpoint, Recorder
 from gate.stress.schedule import Schedule
 
@@ -40,8 +43,12 @@ def make_session(limit: int, timeout_s: float) -> aiohttp.ClientSession:
 
 def error_kind(exc: BaseException) -> str:
     """A short, stable error kind for `summary["errors"]` (no URLs, nothing secret)."""
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
         return "dns"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connect refused"
+    if isinstance(exc, ssl.SSLError | aiohttp.ClientSSLError):
+        return "tls"
     if isinstance(exc, aiohttp.ClientConnectorError):
         os_error = getattr(exc, "os_error", None)
         if isinstance(os_error, ConnectionRefusedError):
@@ -55,7 +62,7 @@ def error_kind(exc: BaseException) -> str:
         return "reset"
     if isinstance(exc, aiohttp.ClientOSError) and exc.errno == errno.ECONNRESET:
         return "reset"
-    if isinstance(exc, aiohttp.ClientPayloadError):
+    if isinstance(exc, aiohttp.ClientPayloadError | ProtocolError):
         return "bad response"
     if isinstance(exc, aiohttp.ClientResponseError):
         return "bad response"
@@ -67,7 +74,7 @@ class HttpLoad:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | None,
         recorder: Recorder,
         mix: list[Endpoint],
         *,
@@ -85,7 +92,7 @@ class HttpLoad:
         self.in_flight = 0
         # The pool bound lives here, not in aiohttp, so the wait for a connection is outside
         # the service time (wrk2: service from the actual send, latency from the intended one).
-        self.pool = asyncio.Semaphore(connections)
+        self.slots = asyncio.Semaphore(connections)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def open_model(
@@ -149,15 +156,20 @@ class HttpLoad:
 
     async def _one(self, ep: Endpoint, intended: float) -> None:
         status, error = 0, None
-        async with self.pool:
+        async with self.slots:
             sent = perf_counter()
             try:
-                async with self.session.request(
-                    ep.method, ep.url, headers=ep.headers, data=ep.body
-                ) as response:
-                    await response.read()
-                    status = response.status
+                if ep.pool is not None:
+                    status = await ep.pool.send(ep.wire, ep.method == "HEAD")
+                else:
+                    status = await self._aiohttp(ep)
             except Exception as exc:  # every failure is counted by kind, none escapes
                 error = error_kind(exc)
         self.in_flight -= 1
         self.rec.http(ep, intended, sent, perf_counter(), status, error)
+
+    async def _aiohttp(self, ep: Endpoint) -> int:
+        assert self.session is not None
+        async with self.session.request(ep.method, ep.url, headers=ep.headers, data=ep.body) as r:
+            await r.read()
+            return r.status

@@ -51,24 +51,26 @@ def saturation(snap: Snapshot) -> str | None:
     late = snap.counters.get("late", 0)
     if scheduled == 0:
         return None
-    started = max(scheduled - dropped, 1)
-    late_frac, dropped_frac = late / started, dropped / scheduled
-    cpu = float(meta.get("cpu") or 0.0)
-    if late_frac <= float(meta.get("max_late_fraction", 0.05)) and dropped_frac <= float(
-        meta.get("max_dropped_fraction", 0.01)
-    ):
+    late_frac = late / max(scheduled - dropped, 1)
+    dropped_frac = dropped / scheduled
+    too_late = late_frac > float(meta.get("max_late_fraction", 0.05))
+    too_many_dropped = dropped_frac > float(meta.get("max_dropped_fraction", 0.01))
+    if not (too_late or too_many_dropped):
         return None
+    cpu = float(meta.get("cpu") or 0.0)
+    limit = meta.get("max_in_flight", "?")
     parts = [f"{late_frac:.0%} of requests started late (> {meta.get('late_after_ms', 50):g} ms)"]
     if dropped:
-        parts.append(
-            f"{dropped_frac:.0%} dropped ({meta.get('max_in_flight', '?')} requests in flight "
-            "reached max_in_flight)"
-        )
+        parts.append(f"{dropped_frac:.0%} dropped at max_in_flight={limit}")
     parts.append(f"worker CPU {cpu:.0%}")
-    return (
-        f"generator saturated: {', '.join(parts)}: lower the rate, raise max_in_flight "
-        "or add shards (gate merge)"
-    )
+    if too_late or cpu >= 0.9:
+        advice = "lower the rate or add shards (gate merge)"
+    else:
+        advice = (
+            f"the target answered too slowly to keep within {limit} requests in flight; "
+            "raise max_in_flight if this load is intended"
+        )
+    return f"generator saturated: {', '.join(parts)}: {advice}"
 
 
 def finish(

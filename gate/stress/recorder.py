@@ -8,11 +8,15 @@ request costs two `record_value` calls, a few integer updates and one timeline u
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hdrh.histogram import HdrHistogram
 from yarl import URL
 
 from gate.stress.metrics import HIGHEST_US, Snapshot, Window, new_histogram
+
+if TYPE_CHECKING:
+    from gate.stress.h1 import Pool
 
 
 @dataclass(eq=False, slots=True)
@@ -29,6 +33,8 @@ class Endpoint:
     service: HdrHistogram = field(default_factory=new_histogram)
     failed: int = 0
     total: int = 0
+    wire: bytes = b""  # the encoded request (lean client)
+    pool: Pool | None = None  # its origin's connections (lean client)
 
     def succeeded(self, status: int) -> bool:
         return 200 <= status < 400 if self.expect is None else status in self.expect

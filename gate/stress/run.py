@@ -58,7 +58,7 @@ def run_stress(
     problems = check_hosts(config, target)
     if problems:
         raise ConfigError("invalid [stress] configuration:\n  - " + "\n  - ".join(problems))
-    plans = plan_workers(config, target, closed_concurrency=closed_concurrency)
+    plans = plan_workers(config, target, closed_concurrency=closed_concurrency, interim=progress)
     controller = _Controller(
         plans[0].meta, len(plans), Progress(config.total_duration_s, enabled=progress)
     )
@@ -75,7 +75,11 @@ def run_stress(
 
 
 def plan_workers(
-    config: StressConfig, target: str, *, closed_concurrency: int | None = None
+    config: StressConfig,
+    target: str,
+    *,
+    closed_concurrency: int | None = None,
+    interim: bool = False,
 ) -> list[WorkerPlan]:
     """Split the run into worker plans: worker w takes arrivals w, w+k, ... (see schedule)."""
     stages = [(s.duration_s, s.target) for s in config.stages] or [(config.duration_s, config.rate)]
@@ -145,6 +149,8 @@ def plan_workers(
                     math.ceil(closed_concurrency / count) if closed_concurrency else None
                 ),
                 meta=meta,
+                client=config.client,
+                interim=interim or any(t[2] for t in config.parsed_thresholds()),
             )
         )
     return plans
@@ -190,16 +196,19 @@ class _Controller:
         self.abort_reason: str | None = None
         self.started = perf_counter()
         self._last = (0.0, 0)
+        self._version = self._judged = 0
 
     def update(self, index: int, snap: Snapshot, final: bool) -> None:
         (self.finals if final else self.latest)[index] = snap
         if final:
             self.latest[index] = snap
+        self._version += 1
 
     def tick(self) -> None:
         """Redraw progress and evaluate abortOnFail thresholds on the merged data."""
-        if not self.latest:
-            return
+        if not self.latest or self._judged == self._version:
+            return  # nothing new since the last tick
+        self._judged = self._version
         merged = self._merged(list(self.latest.values()))
         elapsed = perf_counter() - self.started
         requests = merged.counters.get("http_reqs", 0)

@@ -13,14 +13,16 @@ import contextlib
 import os
 import time
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event
 from time import perf_counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from yarl import URL
 
+from gate.stress.h1 import Pool, encode_request
 from gate.stress.http import HttpLoad, make_session
 from gate.stress.metrics import Snapshot
 from gate.stress.recorder import Endpoint, Recorder
@@ -71,10 +73,35 @@ class WorkerPlan:
     abort_error_rate: float
     websocket: WebSocketPlan | None = None
     closed_concurrency: int | None = None  # bench only: back-to-back requests, no schedule
+    client: str = "lean"  # "lean" (gate.stress.h1) or "aiohttp"
+    interim: bool = True  # send snapshots every REPORT_S (progress line, abortOnFail)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
 Report = Callable[[Snapshot, bool], None]
+
+
+def _lean_pools(endpoints: list[Endpoint], timeout_s: float) -> list[Pool]:
+    """One connection pool per origin; each endpoint gets its pool and its encoded request."""
+    pools: dict[tuple[str, int, str], Pool] = {}
+    for ep in endpoints:
+        url = str(ep.url)
+        parts = urlsplit(url)
+        key = (parts.hostname or "", parts.port or 0, parts.scheme)
+        if key not in pools:
+            pools[key] = Pool(url, timeout_s)
+        ep.pool = pools[key]
+        ep.wire = encode_request(ep.method, url, ep.headers, ep.body)
+    return list(pools.values())
+
+
+@contextlib.asynccontextmanager
+async def _closing(pools: list[Pool]) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        for pool in pools:
+            await pool.close()
 
 
 async def run_worker(
@@ -102,7 +129,11 @@ async def run_worker(
     ws_conns = plan.websocket.connections if plan.websocket else 0
     deadline = t0 + plan.duration_s
     cpu0 = time.process_time()
-    async with make_session(plan.connections + ws_conns, plan.timeout_s) as session:
+    pools = _lean_pools(endpoints, plan.timeout_s) if plan.client == "lean" else []
+    async with (
+        make_session(plan.connections + ws_conns, plan.timeout_s) as session,
+        _closing(pools),
+    ):
         load = HttpLoad(
             session,
             rec,
@@ -183,7 +214,7 @@ async def _watch(
             )
             return
         now = perf_counter()
-        if now >= next_report:
+        if plan.interim and now >= next_report:
             next_report = now + REPORT_S
             snap = rec.snapshot({"elapsed_s": now - t0})
             snap.timeline = []
