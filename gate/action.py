@@ -5,8 +5,9 @@ never `${{ }}` spliced into script text), so a crafted input cannot become shell
 step is `python -m gate.action STEP`:
 
 - `check`   validates every input and fails with a message naming the input;
-- `run`     runs `gate run` (or `gate report` when only JUnit globs are given), records the exit
-            code and never fails itself, so that publishing still happens after a block;
+- `run`     runs `gate run` (`gate report` when only JUnit globs are given, `gate merge` when
+            shard folders are), records the exit code and never fails itself, so that
+            publishing still happens after a block;
 - `outputs` reads `result.json` and sets the action's outputs;
 - `publish` runs `gate publish` on the surfaces asked for (it sets the `comment-url` output);
 - `finish`  ends the job by the verdict (block fails the job when `fail-on-block` is true).
@@ -45,19 +46,22 @@ class InputError(GateError):
 class Inputs:
     """The validated inputs, in the form the later steps use."""
 
-    mode: str  # "run" or "report"
+    mode: str  # "run", "report" or "merge"
     target: str | None
     config: str | None
     suites: list[str] | None
     publish: list[str]
     junit: list[str] = field(default_factory=list)
+    merge: list[str] = field(default_factory=list)
     fail_on_block: bool = True
     workdir: Path = Path(".")
 
     def gate_argv(self, out_dir: str = OUT_DIR) -> list[str]:
         """The `gate` command line these inputs mean."""
         argv = [self.mode]
-        if self.mode == "report":
+        if self.mode == "merge":
+            argv += self.merge
+        elif self.mode == "report":
             argv += self.junit
         else:
             if self.target:
@@ -81,13 +85,14 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
     if not workdir.is_dir():
         raise InputError("working-directory", f"{str(workdir)!r} is not a directory")
     junit = _split(get("junit"), sep="\n,")
+    merge = _merge_dirs(get("merge"), workdir)
     suites_text = get("suites")
-    report_only = bool(junit) and (
-        suites_text == "none" or (not suites_text and not get("target-url"))
-    )
-    suites = None if report_only else _suites(suites_text)
+    alone = suites_text == "none" or not (suites_text or get("target-url"))
+    report_only = bool(junit) and alone and not merge
+    checks = not (report_only or merge)
+    suites = _suites(suites_text) if checks else None
     config = _config(get("config"), workdir)
-    target = None if report_only else _target(get("target-url"), config, workdir, env)
+    target = _target(get("target-url"), config, workdir, env) if checks else None
     publish = _publish(get("publish"))
     if publish and publish != ["summary"] and not get("github-token"):
         raise InputError(
@@ -96,12 +101,13 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
             "(the default is the workflow's GITHUB_TOKEN) or set `publish: summary`",
         )
     return Inputs(
-        mode="report" if report_only else "run",
+        mode="merge" if merge else "report" if report_only else "run",
         target=target,
         config=config,
         suites=suites,
         publish=publish,
         junit=junit,
+        merge=merge,
         fail_on_block=_bool("fail-on-block", get("fail-on-block") or "true"),
         workdir=workdir,
     )
@@ -112,6 +118,17 @@ def _split(text: str, sep: str = ",") -> list[str]:
     for char in sep:
         items = [part for item in items for part in item.split(char)]
     return [item.strip() for item in items if item.strip()]
+
+
+def _merge_dirs(text: str, workdir: Path) -> list[str]:
+    """Shard output folders (globs expanded here: `gate merge` takes folders)."""
+    found: list[str] = []
+    for pattern in _split(text, sep="\n,"):
+        matches = sorted(p for p in workdir.glob(pattern) if p.is_dir())
+        if not matches:
+            raise InputError("merge", f"{pattern!r} matches no folder in {str(workdir)!r}")
+        found += [str(p.relative_to(workdir)) for p in matches]
+    return found
 
 
 def _bool(name: str, text: str) -> bool:

@@ -24,6 +24,7 @@ from gate.config.publish import ALL_SURFACES
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted([*ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("examples/workflows/*.yml")])
+TEST_YAML = sorted(ROOT.glob("tests/act/**/*.yml"))  # test-only workflow and stand-in actions
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 
 INPUTS = [
@@ -37,6 +38,7 @@ INPUTS = [
     "junit",
     "python-version",
     "working-directory",
+    "merge",  # added beyond DESIGN.md 3.4 (which allows more inputs)
 ]
 OUTPUTS = ["verdict", "outcome", "tests", "failed", "result-path", "summary-path", "comment-url"]
 
@@ -123,7 +125,9 @@ def test_the_examples_are_all_there() -> None:
     }
 
 
-@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", [ACTION, *WORKFLOWS, *TEST_YAML], ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_no_expression_is_spliced_into_a_script(path: Path) -> None:
     """`${{ }}` inside `run:` is pasted into the shell text before it runs: script injection.
 
@@ -193,6 +197,22 @@ def test_only_junit_means_gate_report(tmp_path: Path) -> None:
     assert "--junit" in with_target.gate_argv()
 
 
+def test_shard_folders_mean_gate_merge(tmp_path: Path) -> None:
+    for name in ("gate-shard-2", "gate-shard-1", "other"):
+        (tmp_path / "shards" / name).mkdir(parents=True)
+    (tmp_path / "shards" / "gate-shard-3").write_text("a file, not a shard folder")
+    inputs = parse_inputs(
+        env_of(working_directory=str(tmp_path), target_url="", merge="shards/gate-shard-*")
+    )
+    assert inputs.gate_argv() == [
+        "merge",
+        "shards/gate-shard-1",
+        "shards/gate-shard-2",
+        "--out",
+        "gate-results",
+    ]
+
+
 def test_suites_and_publish_lists(tmp_path: Path) -> None:
     inputs = parse_inputs(
         env_of(working_directory=str(tmp_path), suites="smoke, e2e", publish="comment,summary")
@@ -226,6 +246,7 @@ def test_an_empty_target_is_fine_when_the_config_has_one(tmp_path: Path) -> None
         ({"github_token": ""}, "github-token", "is empty while publish is"),
         ({"fail_on_block": "maybe"}, "fail-on-block", "expected true or false"),
         ({"working_directory": "/nonexistent/dir"}, "working-directory", "not a directory"),
+        ({"merge": "shards/*"}, "merge", "'shards/*' matches no folder"),
     ],
 )
 def test_bad_input_names_the_input(

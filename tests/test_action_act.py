@@ -277,3 +277,60 @@ def test_manual_rerun_with_inputs(
     assert contexts == ["deploy-gate/qa"]
     [check] = github.check_runs()
     assert "(qa)" in check["output"]["title"]
+
+
+STRESS_CONFIG = """
+environment = "staging"
+suites = ["stress"]
+
+[readiness]
+path = "/health"
+timeout_s = 20
+interval_s = 0.2
+
+[stress]
+duration_s = 2
+rate = 25
+requests = [{ path = "/health" }]
+
+[stress.thresholds]
+http_req_duration = ["p(95)<2000"]
+http_req_failed = ["rate<0.05"]
+"""
+
+
+def test_sharded_stress_merges_into_one_verdict(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    """The matrix example (two of its four shards, to stay quick), then `gate merge`."""
+    repo = make_repo(
+        tmp_path / "repo", EXAMPLES / "stress-sharded.yml", {"gate.toml": STRESS_CONFIG}
+    )
+    with launch(token=DEMO_TOKEN) as url:
+        event = payload("workflow_dispatch")
+        event["inputs"] = {"target": url}
+        run = run_act(
+            repo,
+            "workflow_dispatch",
+            event,
+            **act_env,
+            env=gate_env(github),
+            token=FakeGitHub.WRITE_TOKEN,
+            extra=("--matrix", "shard:1", "--matrix", "shard:2"),
+        )
+    assert run.job_result == "success", run.tail()
+    assert len(run.job_results()) == 3, run.job_results()  # two shards and the merge
+    assert sorted(p.name for p in (tmp_path / "artifacts").iterdir()) == [
+        "gate-shard-1",
+        "gate-shard-2",
+    ]
+    merged = run.outputs("gate", job="merge")
+    assert merged["verdict"] == "pass", run.tail()
+    assert "gate merge shards/gate-shard-1 shards/gate-shard-2" in run.messages()
+    # Shards publish nothing; the merge job publishes the one verdict.
+    assert [r["conclusion"] for r in github.check_runs()] == ["success"]
+    assert github.comments(7) == []
+    assert "stress" in run.summary_of("merge")
+    assert run.summary_of("shard") == ""
+    # 2 shards x 25 requests/s x 2 s: the merged histogram holds both shards' requests.
+    assert "| http\\_req\\_duration | 100 |" in run.summary_of("merge")

@@ -30,6 +30,8 @@ ACTION_REF = "deploy-gate/deploy-gate@v1"
 STAND_INS = {
     "actions/checkout@v4": HERE / "stubs" / "checkout",
     "actions/setup-python@v5": HERE / "stubs" / "setup-python",
+    "actions/upload-artifact@v4": HERE / "stubs" / "upload-artifact",
+    "actions/download-artifact@v4": HERE / "stubs" / "download-artifact",
 }
 TIMEOUT_S = 240
 
@@ -46,22 +48,34 @@ class ActRun:
     records: list[dict[str, Any]]
     text: str  # the whole log, for assertion messages
 
-    def outputs(self, step_id: str) -> dict[str, str]:
-        """Outputs set by the step `step_id` of the job (for a `uses:` step, the action's)."""
+    def outputs(self, step_id: str, job: str | None = None) -> dict[str, str]:
+        """Outputs set by the step `step_id` (for a `uses:` step, the action's outputs)."""
         found: dict[str, str] = {}
-        for rec in self.records:
+        for rec in self._of(job):
             if rec.get("command") == "set-output" and rec.get("stepID") == [step_id]:
                 found[rec["name"]] = rec.get("arg", "")
         return found
 
+    def summary_of(self, job: str | None = None) -> str:
+        return "".join(r.get("content", "") for r in self._of(job) if r.get("command") == "summary")
+
     @property
     def summary(self) -> str:
-        return "".join(r.get("content", "") for r in self.records if r.get("command") == "summary")
+        return self.summary_of()
 
     @property
     def job_result(self) -> str:
         results = [r["jobResult"] for r in self.records if "jobResult" in r]
-        return results[-1] if results else "missing"
+        if not results:
+            return "missing"
+        return "failure" if "failure" in results else results[-1]
+
+    def job_results(self) -> dict[str, str]:
+        """`jobResult` by act's job name (`workflow/job` or `workflow/job-N` for a matrix)."""
+        return {r["job"]: r["jobResult"] for r in self.records if "jobResult" in r}
+
+    def _of(self, job: str | None) -> list[dict[str, Any]]:
+        return [r for r in self.records if job is None or r.get("jobID") == job]
 
     def step_results(self) -> dict[str, str]:
         """Main-stage `stepResult` by step id path: `gate` for the action's step in the job,
@@ -121,6 +135,7 @@ def run_act(
     env: Mapping[str, str] | None = None,
     variables: Mapping[str, str] | None = None,
     token: str = "ghs_act_test_token",
+    extra: tuple[str, ...] = (),
 ) -> ActRun:
     """Run every workflow of `repo` for `event` with `payload`, `action` standing for the action
     (see `copy_action`); `cache` is act's cache folder (shared between runs, so the action's
@@ -146,6 +161,9 @@ def run_act(
         f"{ACTION_REF}={action}",
         "--env",
         f"ACT_CHECKOUT_SOURCE={repo}",
+        "--env",
+        f"ACT_ARTIFACTS={repo.parent / 'artifacts'}",
+        *extra,
     ]
     for ref, folder in STAND_INS.items():
         argv += ["--local-repository", f"{ref}={folder}"]
