@@ -162,6 +162,26 @@ def test_the_injection_scan_catches_a_spliced_expression(tmp_path: Path) -> None
         test_no_expression_is_spliced_into_a_script(bad)
 
 
+def test_the_example_config_is_valid() -> None:
+    from gate.config.loader import load_config
+
+    config = load_config(ROOT / "examples" / "gate.toml", env={"STAGING_TOKEN": "t0ken"})
+    assert config.suites == ["smoke", "e2e", "stress"]
+    assert "t0ken" in config.secret_values
+
+
+@pytest.mark.parametrize("path", TEST_YAML, ids=lambda p: str(p.relative_to(ROOT)))
+def test_test_only_workflows_and_stand_ins_validate(path: Path) -> None:
+    schema = "vendor.github-workflows" if "workflows" in path.parts else "vendor.github-actions"
+    proc = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 # --- inputs ------------------------------------------------------------------------------------
 
 

@@ -150,8 +150,9 @@ def test_post_deploy_passes_and_publishes_everywhere(
     # The example's last step sees the outputs too.
     assert "deploy-gate verdict=pass outcome=passed tests=3 failed=0" in run.messages()
     # The job summary carries the verdict and the checks.
-    assert "deploy-gate: passed" in run.summary
-    assert "| smoke | passed | 3 |" in run.summary
+    assert "deploy-gate: pass" in run.summary
+    assert "3 tests" in run.summary
+    assert "| smoke | 3 | 3 | 0 |" in run.summary
     # GitHub: one sticky comment on the PR of the deployed commit, its URL as the output ...
     comments = github.comments(7)
     assert len(comments) == 1, comments
@@ -243,7 +244,7 @@ def test_a_fork_pr_degrades_to_the_step_summary(
     assert github.comments(7) == []
     assert github.count("POST", r".") == 0
     assert "fork" in run.summary
-    assert "deploy-gate: passed" in run.summary
+    assert "deploy-gate: pass" in run.summary
 
 
 def test_manual_rerun_with_inputs(
