@@ -47,9 +47,11 @@ def payload(name: str, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def dispatch(tmp_path: Path, act_env: dict[str, Path], **inputs: str) -> ActRun:
+def dispatch(
+    tmp_path: Path, act_env: dict[str, Path], files: dict[str, str] | None = None, **inputs: str
+) -> ActRun:
     """The test-only workflow that passes every input through to the action."""
-    repo = make_repo(tmp_path / "repo", INPUTS_WORKFLOW)
+    repo = make_repo(tmp_path / "repo", INPUTS_WORKFLOW, files)
     event = {"inputs": inputs, "ref": "refs/heads/main", "repository": {"full_name": "octo/shop"}}
     return run_act(repo, "workflow_dispatch", event, **act_env, env={"DEMO_TOKEN": "t"})
 
@@ -79,6 +81,45 @@ def test_bad_input_fails_the_check_step_naming_the_input(
     # Nothing ran after the check: no gate run, no publishing.
     assert "gate/run" not in run.step_results()
     assert "gate/publish" not in run.step_results()
+
+
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="playwright" tests="2">
+  <testcase classname="checkout" name="pays with a card" time="1.2"/>
+  <testcase classname="checkout" name="shows the receipt" time="0.4">{failure}</testcase>
+</testsuite>
+"""
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_junit_alone_is_judged_by_gate_report(
+    tmp_path: Path, act_env: dict[str, Path], failing: bool
+) -> None:
+    """Another tool's JUnit, in a subfolder: `gate report`, summary only, no token needed."""
+    failure = '<failure message="receipt missing">AssertionError</failure>' if failing else ""
+    files = {"svc/reports/e2e.xml": JUNIT.format(failure=failure), "svc/gate.toml": ""}
+    run = dispatch(
+        tmp_path,
+        act_env,
+        files,
+        **{
+            "working-directory": "svc",
+            "junit": "reports/*.xml",
+            "publish": "summary",
+            "fail-on-block": "false",
+        },
+    )
+    assert run.job_result == "success", run.tail()  # fail-on-block: false
+    assert "gate report reports/*.xml --config gate.toml" in run.messages()
+    outputs = run.outputs("gate")
+    assert outputs["tests"] == "2"
+    assert outputs["result-path"].endswith("/svc/gate-results/result.json")
+    if failing:
+        assert (outputs["verdict"], outputs["failed"]) == ("block", "1")
+        assert "fail-on-block is false" in run.messages()
+        assert "shows the receipt" in run.summary
+    else:
+        assert (outputs["verdict"], outputs["failed"]) == ("pass", "0")
 
 
 def test_deployment_event_without_a_valid_url_names_target_url(
