@@ -7,9 +7,12 @@ makes that suite an `error`, which blocks.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from gate.config.schema import GateConfig
 from gate.junit import JUnitData, expand, read_junit
@@ -22,9 +25,11 @@ from gate.reports import print_summary, write_reports
 
 MERGED_NAME = "merged.xml"
 
-# Files `decide` read without error, by resolved path, with (size, mtime_ns) at that time:
-# `emit` copies those into the merged JUnit as text instead of parsing them a second time.
-_ACCEPTED: dict[Path, tuple[int, int]] = {}
+# Files `decide` read without error, by resolved path: (size, mtime_ns) then, and the spool
+# holding the text the reader parsed. `emit` copies spools into the merged JUnit file instead
+# of parsing the files a second time. Spools live in one temporary folder per process.
+_ACCEPTED: dict[Path, tuple[int, int, Path]] = {}
+_SPOOL_DIR: list[Path] = []
 
 
 def decide(
@@ -32,7 +37,7 @@ def decide(
     config: GateConfig,
     *,
     target: str | None,
-    stress: dict[str, object] | None = None,
+    stress: dict[str, Any] | None = None,
     duration_s: float = 0.0,
 ) -> GateResult:
     """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""
@@ -76,7 +81,7 @@ def emit(result: GateResult, runs: list[SuiteRun], out_dir: Path) -> int:
     junit_dir = out_dir / "junit"
     junit_dir.mkdir(parents=True, exist_ok=True)
     _copy_suite_files(runs, junit_dir)
-    write_merged(result, runs, junit_dir / MERGED_NAME, _was_accepted)
+    write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for)
     print_summary(result)
     return 0 if result.verdict is Verdict.PASS else 1
 
@@ -86,22 +91,34 @@ def _read(run: SuiteRun, redact: Redactor) -> JUnitData:
     if run.status is not RunStatus.COMPLETED:
         # A run that did not complete may have left no file; its status is the reason then.
         inputs = [p for p in inputs if is_glob(str(p)) or Path(p).exists()]
-    data = read_junit(inputs, redact=redact)
-    for path in data.files:
+    data = read_junit(inputs, redact=redact, spool_dir=_spool_dir())
+    for path, spool in data.spools.items():
         try:
             stat = path.stat()
-            _ACCEPTED[path.resolve()] = (stat.st_size, stat.st_mtime_ns)
         except OSError:
             continue
+        _ACCEPTED[path.resolve()] = (stat.st_size, stat.st_mtime_ns, spool)
     return data
 
 
-def _was_accepted(path: Path) -> bool:
+def _spool_dir() -> Path:
+    if not _SPOOL_DIR:
+        folder = Path(tempfile.mkdtemp(prefix="gate-junit-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _SPOOL_DIR.append(folder)
+    return _SPOOL_DIR[0]
+
+
+def _spool_for(path: Path) -> Path | None:
+    """The reader's text of `path` if it accepted it and the file has not changed since."""
     try:
         stat = path.stat()
-        return _ACCEPTED.get(path.resolve()) == (stat.st_size, stat.st_mtime_ns)
-    except OSError:
-        return False
+        size, mtime, spool = _ACCEPTED[path.resolve()]
+    except (OSError, KeyError):
+        return None
+    if (size, mtime) != (stat.st_size, stat.st_mtime_ns) or not spool.is_file():
+        return None
+    return spool
 
 
 def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path) -> None:

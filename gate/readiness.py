@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
-from tenacity import Retrying, retry_if_result, stop_after_delay
+from tenacity import Retrying, retry_if_result
 
 from gate.config.checks import ReadinessConfig
 from gate.errors import UsageError
@@ -68,8 +68,8 @@ def wait_ready(
 
     with httpx.Client(headers=dict(headers or {}), follow_redirects=False) as client:
         retrying = Retrying(
-            stop=stop_after_delay(config.timeout_s),
-            # never sleep past the deadline: the last attempt happens at the deadline
+            # one deadline for both, so that the last attempt happens at the deadline
+            stop=lambda _: time.monotonic() >= deadline - 0.01,
             wait=lambda _: max(0.0, min(config.interval_s, deadline - time.monotonic())),
             retry=retry_if_result(lambda p: not p.ready),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
@@ -80,7 +80,7 @@ def wait_ready(
     seen = last.seen if last is not None else "no attempt was made"
     want = f"status {config.status}" if config.status else "an HTTP answer below 500"
     return (
-        f"readiness: GET {redact(url)} did not answer {want} within {config.timeout_s:g} s "
+        f"GET {redact(url)} did not answer {want} within {config.timeout_s:g} s "
         f"({attempts} attempt{'s' if attempts != 1 else ''}, readiness.timeout_s); "
         f"last seen: {seen}"
     )

@@ -23,7 +23,7 @@ from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
 
-SMOKE_BLOCKED = "not run: smoke blocked"
+SMOKE_BLOCKED = "smoke blocked"  # the policy says "e2e: did not run: smoke blocked"
 
 
 @dataclass(slots=True)
@@ -38,9 +38,8 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
     """The suites to run, in the fixed order smoke -> e2e -> stress.
 
     Suites named on the command line or in the config's `suites` must be configured (exit 2
-    otherwise); from the default list, unconfigured suites are left out. A `[smoke]` or `[e2e]`
-    section with no check in it counts as unconfigured: pytest would otherwise collect the
-    current folder.
+    otherwise); from the default list, unconfigured suites are left out. The check suites'
+    pytest paths are resolved here, so a missing `e2e.pytest` path is exit 2 before any wait.
     """
     explicit = requested is not None or "suites" in config.model_fields_set
     names = list(requested) if requested is not None else list(config.suites)
@@ -49,23 +48,19 @@ def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[s
         raise UsageError(
             f"unknown suite(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SUITES)}"
         )
-    missing = [n for n in names if not _configured(config, n)]
+    missing = [n for n in names if getattr(config, n) is None]
     if explicit and missing:
         raise UsageError(
             f"suite(s) {', '.join(missing)} selected but not configured in {config.source}: "
-            f"add checks to a [{missing[0]}] section or leave the suite out of --suites/`suites`"
+            f"add a [{missing[0]}] section or leave the suite out of --suites/`suites`"
         )
-    return [n for n in SUITES if n in names and n not in missing]
-
-
-def _configured(config: GateConfig, suite: str) -> bool:
-    if getattr(config, suite) is None:
-        return False
-    if suite == "stress":
-        return True
+    selected = [n for n in SUITES if n in names and n not in missing]
     from gate.checks import pytest_targets
 
-    return bool(pytest_targets(suite, config))
+    for name in selected:
+        if name != "stress":
+            pytest_targets(name, config)  # raises ConfigError naming the key
+    return selected
 
 
 def run_suites(
@@ -80,6 +75,10 @@ def run_suites(
 ) -> RunnerResult:
     """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`."""
     target = validate_target(target)
+    unknown = [name for name in suites if name not in SUITES]
+    if unknown:
+        raise UsageError(f"unknown suite(s) {', '.join(map(repr, unknown))}")
+    suites = [name for name in SUITES if name in suites]  # always smoke -> e2e -> stress
     stream = stream if stream is not None else sys.stdout
     redactor = Redactor(config.secret_values)
     result = RunnerResult()
@@ -89,8 +88,8 @@ def run_suites(
             target, config.readiness, headers=auth_headers(config), redactor=redactor
         )
         if not_ready:
-            result.runs.append(SuiteRun("readiness", status=RunStatus.CRASHED, detail=not_ready))
-            suites = ()
+            result.runs.append(SuiteRun("readiness", status=RunStatus.TIMED_OUT, detail=not_ready))
+            suites = []
     smoke_blocked = False
     for name in suites:
         if smoke_blocked:

@@ -86,7 +86,11 @@ def run_pytest(
             target=_pump, args=(process, redactor, out, log, tail), daemon=True
         )
         reader.start()
-        timed_out = _wait(process, spec.timeout_s)
+        try:
+            timed_out = _wait(process, spec.timeout_s)
+        except BaseException:  # Ctrl+C or a cancelled job: never leave the suite running
+            _signal_group(process, signal.SIGKILL)
+            raise
         reader.join(timeout=KILL_GRACE_S)
     duration = time.monotonic() - started
     run = SuiteRun(name=spec.name, duration_s=duration)
@@ -95,8 +99,8 @@ def run_pytest(
     if timed_out:
         run.status = RunStatus.TIMED_OUT
         run.detail = (
-            f"timed out after {spec.timeout_s:g} s ({spec.timeout_key}); the suite was killed"
-            + _tail_text(tail)
+            f"after {spec.timeout_s:g} s ({spec.timeout_key}); the suite and everything it "
+            "started were killed" + _tail_text(tail)
         )
         return run, None
     code = process.returncode

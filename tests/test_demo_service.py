@@ -4,8 +4,11 @@ events and their isolation, and the one observable symptom of every fault."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +16,7 @@ import pytest
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from gate.demo import FAULTS, launch
+from gate.demo import FAULTS, DemoError, launch
 from gate.demo.faults import describe_faults
 from gate.errors import UsageError
 
@@ -355,3 +358,33 @@ def test_every_fault_has_a_test_here() -> None:
         if not any(n.startswith(f"test_fault_{f.replace('-', '_')}_") for n in names)
     ]
     assert untested == []
+
+
+def test_launch_reports_a_service_that_exits_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'address already in use' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    with pytest.raises(DemoError) as info, launch():
+        pass
+    assert "exited with code 3" in str(info.value)
+    assert "address already in use" in str(info.value)
+
+
+def test_launch_gives_up_on_a_silent_service_and_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "python"
+    fake.write_text(f"#!/bin/sh\necho $$ > {tmp_path}/pid\nexec sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    with (
+        pytest.raises(DemoError, match="no 'listening on' line within 1 s"),
+        launch(start_timeout_s=1),
+    ):
+        pass
+    pid = int((tmp_path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

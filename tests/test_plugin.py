@@ -15,6 +15,10 @@ from servers.flaky import dropping_server
 from servers.jobs import Faults, make_app
 from servers.junit import Run, run_pytest
 
+from gate.config import GateConfig
+from gate.model import SuiteRun
+from gate.pipeline import decide
+
 ALICE = "tok-alice-0001"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -148,6 +152,11 @@ def test_health(http):
     assert len(case.flaky) == 1
     assert "passed after a network retry: GET /health: attempt 1 failed" in case.flaky[0]
     assert "1 flaky" in run.output
+    # and the gate's JUnit reader folds it into `flaky` (counted as passed)
+    junit = tmp_path / "flaky.xml"
+    junit.write_text(run.xml)
+    result = decide([SuiteRun("e2e", junit=[junit])], GateConfig(), target=None)
+    assert (result.totals.passed, result.totals.flaky, result.totals.failed) == (1, 1, 0)
 
 
 def test_network_failure_without_recovery_fails(tmp_path: Path) -> None:

@@ -147,3 +147,38 @@ def test_real_command_line(tmp_path: Path) -> None:
         "flaky": 2,
         "quarantined": 0,
     }
+
+
+def test_empty_report_is_inconclusive_and_merged_stays_valid(tmp_path: Path) -> None:
+    empty = tmp_path / "smoke.xml"
+    empty.write_text("<testsuites/>\n")
+    out = tmp_path / "out"
+    assert main(["report", str(empty), str(DATA / "truncated.xml"), "--out", str(out)]) == 1
+    result = result_of(out)
+    assert result.reasons[0] == "smoke: no tests found (minimum 1)"
+    assert result.reasons[1].endswith(
+        "truncated.xml: malformed or truncated XML: unclosed token: line 6, column 4"
+    )
+    merged = ET.parse(out / "junit" / "merged.xml").getroot()
+    assert [s.get("name") for s in merged.findall("testsuite")] == ["smoke", "truncated"]
+
+
+def test_merged_file_is_the_same_with_or_without_the_readers_spool(tmp_path: Path) -> None:
+    """emit copies what decide read; for files decide never saw it reads them itself."""
+    from gate import pipeline
+    from gate.config import validate_config
+    from gate.model import SuiteRun
+
+    runs = [
+        SuiteRun("e2e", [DATA / "mocha_junit.xml", DATA / "surefire_reruns.xml"]),
+        SuiteRun("bad", [DATA / "xxe.xml", DATA / "namespaced_nested.xml"]),
+    ]
+    result = pipeline.decide(runs, validate_config({}, env={}), target=None)
+    assert pipeline.emit(result, runs, tmp_path / "spooled") == 1
+    pipeline._ACCEPTED.clear()
+    assert pipeline.emit(result, runs, tmp_path / "reread") == 1
+    spooled = (tmp_path / "spooled" / "junit" / "merged.xml").read_text()
+    assert spooled == (tmp_path / "reread" / "junit" / "merged.xml").read_text()
+    names = [c.get("name") for c in ET.fromstring(spooled).iter("testcase")]
+    assert "jobs cancels a job" in names
+    assert "refunds" in names

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import textwrap
 import time
@@ -16,7 +17,7 @@ import pytest
 from gate.config import load_config, validate_config
 from gate.config.checks import ReadinessConfig
 from gate.demo import launch
-from gate.errors import UsageError
+from gate.errors import ConfigError, UsageError
 from gate.model import RunStatus
 from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
@@ -74,8 +75,11 @@ def test_readiness_refused(closed_port: int) -> None:
     url = f"http://127.0.0.1:{closed_port}"
     reason = wait_ready(url, ReadinessConfig(path="/health", **FAST))
     assert reason is not None
-    assert reason.startswith(f"readiness: GET {url}/health did not answer status 200 within 1 s")
+    assert reason.startswith(f"GET {url}/health did not answer status 200 within 1 s")
     assert "last seen: connection refused" in reason
+    # attempts are `interval_s` apart, however fast the refusal: at most 1 s / 0.2 s + 1
+    attempts = int(re.search(r"\((\d+) attempts", reason).group(1))  # type: ignore[union-attr]
+    assert 2 <= attempts <= 6
 
 
 def test_readiness_dns_failure() -> None:
@@ -115,7 +119,7 @@ def test_run_suites_stops_at_readiness_with_one_reason(closed_port: int, tmp_pat
         out_dir=tmp_path,
         stream=out,
     )
-    assert [(r.name, r.status) for r in result.runs] == [("readiness", RunStatus.CRASHED)]
+    assert [(r.name, r.status) for r in result.runs] == [("readiness", RunStatus.TIMED_OUT)]
     assert "connection refused" in result.runs[0].detail
     assert not (tmp_path / "runs").exists()
 
@@ -157,7 +161,7 @@ def test_suite_past_its_timeout_is_killed_with_its_children(tmp_path: Path) -> N
     )
     assert code is None
     assert run.status is RunStatus.TIMED_OUT
-    assert run.detail.startswith("timed out after 2 s (e2e.timeout_s); the suite was killed")
+    assert run.detail.startswith("after 2 s (e2e.timeout_s); the suite and everything it started")
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 5
     while _alive(child) and time.monotonic() < deadline:  # reaped by init shortly after the kill
@@ -259,8 +263,16 @@ def test_select_suites_orders_and_skips_unconfigured_defaults(tmp_path: Path) ->
     config = validate_config({"e2e": {"pytest": [str(tmp_path)]}, "smoke": SMOKE}, env={})
     assert select_suites(config, None) == ["smoke", "e2e"]
     assert select_suites(config, ["e2e", "smoke"]) == ["smoke", "e2e"]
-    # a section without a single check is not configured: pytest would collect the cwd
-    assert select_suites(validate_config({"smoke": {}, "e2e": {}}, env={}), None) == []
+    assert select_suites(validate_config({"stress": {}, "e2e": {}}, env={}), None) == [
+        "e2e",
+        "stress",
+    ]
+
+
+def test_select_suites_refuses_a_missing_user_test_path(tmp_path: Path) -> None:
+    config = validate_config({"e2e": {"pytest": [str(tmp_path / "nope")]}}, env={})
+    with pytest.raises(ConfigError, match=r"e2e.pytest\[0\].*does not exist"):
+        select_suites(config, None)
 
 
 def test_select_suites_refuses_unknown_and_unconfigured_names() -> None:
@@ -269,9 +281,6 @@ def test_select_suites_refuses_unknown_and_unconfigured_names() -> None:
         select_suites(config, ["smok"])
     with pytest.raises(UsageError, match=r"e2e selected but not configured.*\[e2e\]"):
         select_suites(config, ["smoke", "e2e"])
-    empty = validate_config({"smoke": {}}, env={})
-    with pytest.raises(UsageError, match="smoke selected but not configured"):
-        select_suites(empty, ["smoke"])
 
 
 # --- whole runs against the demo service -----------------------------------------------------
@@ -343,7 +352,7 @@ def test_smoke_blocking_skips_the_later_suites(
         runs, _ = gate_run(tmp_path, write_config(tmp_path, BASE_TOML), broken, monkeypatch)
     assert runs == [
         ("smoke", RunStatus.COMPLETED, ""),
-        ("e2e", RunStatus.NOT_RUN, "not run: smoke blocked"),
+        ("e2e", RunStatus.NOT_RUN, "smoke blocked"),
     ]
     assert "status 500, expected 201" in (tmp_path / "out" / "runs" / "smoke.xml").read_text()
 
@@ -360,7 +369,7 @@ def test_e2e_past_its_timeout_is_reported_timed_out(
     runs, _ = gate_run(tmp_path, write_config(tmp_path, toml, sleeper), demo, monkeypatch)
     name, status, detail = runs[1]
     assert (name, status) == ("e2e", RunStatus.TIMED_OUT)
-    assert detail.startswith("timed out after 3 s (e2e.timeout_s); the suite was killed")
+    assert detail.startswith("after 3 s (e2e.timeout_s); the suite and everything it started")
 
 
 def test_user_test_file_with_a_syntax_error_crashes_e2e(
@@ -397,3 +406,28 @@ def test_extra_junit_files_join_as_their_own_suites(tmp_path: Path) -> None:
     assert runs[1].junit == [tmp_path / "reports" / "unit.xml"]
     assert "matched no file" in runs[2].detail
     assert [r.name for r in junit_runs([str(tmp_path / "reports")])] == ["smoke-2", "unit"]
+
+
+def test_a_failing_stress_engine_is_a_crashed_suite_not_a_traceback(
+    tmp_path: Path, demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gate.stress.run
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("worker died: token runner-token")
+
+    monkeypatch.setattr(gate.stress.run, "run_stress", explode)
+    stress = {"duration_s": 1, "rate": 1, "requests": [{"path": "/health"}]}
+    config = validate_config({"secrets": ["runner-token"], "stress": stress}, env={})
+    result = run_suites(
+        config,
+        config_path=None,
+        target=demo,
+        suites=["stress"],
+        out_dir=tmp_path,
+        stream=io.StringIO(),
+    )
+    (run,) = result.runs
+    assert (run.name, run.status) == ("stress", RunStatus.CRASHED)
+    assert run.detail == "the stress run failed: RuntimeError: worker died: token ***"
+    assert result.stress is None

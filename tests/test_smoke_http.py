@@ -11,7 +11,7 @@ from servers.httpbin import httpbin_server
 from servers.junit import Run, run_pytest
 
 from gate.checks import pytest_targets
-from gate.config import load_config
+from gate.config import GateConfig, load_config
 
 TOKEN = "tok-3f9a1c77e2"
 
@@ -159,7 +159,12 @@ def test_http_without_redirect_to_https_fails(smoke_run: Run) -> None:
     assert "status 200, expected a redirect (301/308) to https" in case.message
 
 
-def test_nothing_configured_means_no_targets(tmp_path: Path) -> None:
+def test_nothing_configured_collects_zero_tests_not_a_skip(tmp_path: Path, httpbin: str) -> None:
     config = tmp_path / "gate.toml"
     config.write_text("[smoke]\ntimeout_s = 5\n")
-    assert pytest_targets("smoke", load_config(config, env={})) == []
+    targets = pytest_targets("smoke", load_config(config, env={}))
+    assert len(targets) == 1
+    run = run_pytest(targets, tmp_path, target=httpbin, config=config)
+    assert run.returncode == 5, run.output  # "no tests collected": inconclusive, never a pass
+    assert run.cases == []
+    assert pytest_targets("smoke", GateConfig()) == []  # no [smoke] section: not a suite

@@ -22,18 +22,19 @@ FLOWS_MODULE = CHECKS_DIR / "e2e.py"
 def pytest_targets(suite: str, config: GateConfig) -> list[str]:
     """The pytest arguments (file paths) that run `suite` ("smoke" or "e2e").
 
-    An empty list means the suite has nothing configured. A user path that does not exist, or a
-    flow step naming an unknown identity, is a `ConfigError` (exit 2) before anything runs.
+    A configured suite always gets at least one path: with no checks in it, pytest collects zero
+    tests (exit 5, inconclusive), instead of being started without paths and collecting whatever
+    lies in the working directory. An unconfigured suite (no `[smoke]`/`[e2e]`) gets `[]`. A user
+    path that does not exist, or a flow naming an unknown identity, is a `ConfigError` (exit 2).
     """
     if suite == "smoke":
-        smoke = config.smoke
-        return [str(SMOKE_MODULE)] if smoke is not None and not smoke.is_empty() else []
+        return [str(SMOKE_MODULE)] if config.smoke is not None else []
     if suite == "e2e":
         if config.e2e is None:
             return []
         _check_identities(config)
-        targets = [str(FLOWS_MODULE)] if config.e2e.flows else []
-        return targets + [str(p) for p in _user_paths(config)]
+        users = [str(p) for p in _user_paths(config)]
+        return [str(FLOWS_MODULE), *users] if config.e2e.flows or not users else users
     raise UsageError(f"no built-in pytest checks for suite {suite!r} (expected smoke or e2e)")
 
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gate.checks.match import Missing, excerpt, extract
-from gate.checks.ws import WebSocket
+from gate.checks.ws import NoMessage, WebSocket
 from gate.config.flows import EventRule, Step
 
 TYPE_KEY = "type"
@@ -55,7 +55,9 @@ def _exchange(
                 socket.send_json(message)
             try:
                 return socket.collect(step.deadline_s, until_type=_until(step))
-            except AssertionError as exc:
+            except NoMessage:
+                raise
+            except AssertionError as exc:  # closed or not JSON: say how far the stream got
                 seen = " -> ".join(str(_type(e)) for e in socket.received) or "no events"
                 raise AssertionError(f"{exc}; events so far: {seen}") from None
     except AssertionError as exc:

@@ -66,7 +66,12 @@ def test_https_redirect(check: RedirectCheck, base_url: str, gate_config: GateCo
 
 
 def test_websocket(check: WebSocketCheck, ws_connect: Callable[..., WebSocket]) -> None:
-    with ws_connect(check.path, auth=check.auth, query_param=check.query_param) as socket:
+    with ws_connect(
+        check.path,
+        auth=check.auth,
+        query_param=check.query_param,
+        open_timeout_s=check.timeout_s,
+    ) as socket:
         if check.send is None:
             return
         socket.send_json(check.send)

@@ -43,6 +43,10 @@ def describe_close(exc: ConnectionClosed) -> str:
     return f"closed {frame.code} ({reason})"
 
 
+class NoMessage(AssertionError):
+    """Nothing arrived within the time given (the socket is still open)."""
+
+
 class WebSocket:
     """A connected socket whose failures are readable assertions.
 
@@ -73,7 +77,7 @@ class WebSocket:
         try:
             return self.conn.recv(timeout=max(timeout_s, 0.0))
         except TimeoutError:
-            raise AssertionError(
+            raise NoMessage(
                 f"{self.label}: no message within {timeout_s:g} s "
                 f"(after {len(self.received)} message(s))"
             ) from None
@@ -101,20 +105,15 @@ class WebSocket:
         end = time.monotonic() + deadline_s
         start = len(self.received)
         while True:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
+            try:
+                message = self.recv_json(max(end - time.monotonic(), 0.0))
+            except NoMessage:
                 if until_type is None:
                     return self.received[start:]
                 seen = _types(self.received[start:], type_key)
-                raise AssertionError(
+                raise NoMessage(
                     f"{self.label}: no '{until_type}' within {deadline_s:g} s; saw {seen}"
-                )
-            try:
-                message = self.recv_json(remaining)
-            except AssertionError:
-                if until_type is None and time.monotonic() >= end:
-                    return self.received[start:]
-                raise
+                ) from None
             if until_type is not None and _type_of(message, type_key) == until_type:
                 return self.received[start:]
 

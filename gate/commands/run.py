@@ -6,9 +6,12 @@ The target comes from `--target`, else `$GATE_TARGET_URL`, else the config's `ta
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from gate.config import load_config
@@ -45,6 +48,24 @@ def config_path(config: GateConfig) -> Path | None:
     return path if path.is_file() else None
 
 
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (a cancelled CI job) into KeyboardInterrupt, so that suites and the demo
+    service are stopped on the way out and the gate ends in a block, not silently."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def execute(
     config: GateConfig,
     *,
@@ -65,14 +86,15 @@ def execute(
     from gate.pipeline import decide, emit  # the policy and reports load only when needed
 
     started = time.monotonic()
-    ran = run_suites(
-        config,
-        config_path=config_path,
-        target=target,
-        suites=selected,
-        out_dir=out_dir,
-        extra_junit=extra_junit,
-    )
+    with interrupt_on_sigterm():
+        ran = run_suites(
+            config,
+            config_path=config_path,
+            target=target,
+            suites=selected,
+            out_dir=out_dir,
+            extra_junit=extra_junit,
+        )
     result = decide(
         ran.runs,
         config,

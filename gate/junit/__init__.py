@@ -8,9 +8,12 @@ file becomes a sentence in `JUnitData.errors` naming it, and the other files are
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, FoldedCase, Folder, JUnitData, case_id
 from gate.junit.inputs import expand, suite_name_for
 from gate.junit.scan import JUnitReadError, scan_file
@@ -31,30 +34,56 @@ def _keep(text: str) -> str:
     return text
 
 
-def read_junit(inputs: Iterable[str | Path], *, redact: Redact = _keep) -> JUnitData:
-    """Read and fold every JUnit file that `inputs` (files, folders, globs) expand to."""
+def read_junit(
+    inputs: Iterable[str | Path], *, redact: Redact = _keep, spool_dir: Path | None = None
+) -> JUnitData:
+    """Read and fold every JUnit file that `inputs` (files, folders, globs) expand to.
+
+    With `spool_dir`, the body of each accepted file is kept there as text for the merged JUnit
+    file (`JUnitData.spools`), so that it is never parsed twice.
+    """
     data = JUnitData()
     folder = Folder(redact)
     seen: set[Path] = set()
     for spec in inputs:
         found = expand(spec)
-        data.errors.extend(redact(e) for e in found.errors)
+        data.errors.extend(found.errors)
         for path in found.files:
             key = path.resolve()
             if key in seen:
                 continue  # the same file through two inputs is one report, not a rerun
             seen.add(key)
+            spool = _new_spool(spool_dir) if spool_dir else None
             try:
-                scan_file(path, folder, data.from_attributes)
+                _read_one(path, folder, data, spool)
             except JUnitReadError as exc:
-                data.errors.append(redact(str(exc)))
+                data.errors.append(str(exc))  # our words, the path and <= 60 chars of the file
             except Exception as exc:  # fail closed: an unexpected reader failure is an error
                 data.errors.append(
                     redact(f"{path}: internal error while reading: {type(exc).__name__}: {exc}")
                 )
             else:
                 data.files.append(path)
+                if spool is not None:
+                    data.spools[path] = spool
+            finally:
+                if spool is not None and path not in data.spools:
+                    spool.unlink(missing_ok=True)
     data.passed, data.cases = folder.finish()
     data.testcases = folder.testcases
     data.duration_s = folder.duration
     return data
+
+
+def _read_one(path: Path, folder: Folder, data: JUnitData, spool: Path | None) -> None:
+    if spool is None:
+        scan_file(path, folder, data.from_attributes)
+        return
+    with spool.open("w", encoding="utf-8") as out:
+        scan_file(path, folder, data.from_attributes, tee=BodyWriter(out))
+
+
+def _new_spool(folder: Path) -> Path:
+    handle, name = tempfile.mkstemp(suffix=".xml", dir=folder)
+    os.close(handle)
+    return Path(name)

@@ -40,8 +40,8 @@ _OUTCOME_TAGS = {
     "flakyError": _FLAKY,
 }
 # Text kept for all problems of one read, so that 100,000 failing tests stay bounded too.
-DETAIL_BUDGET = 2_000_000
-MESSAGE_BUDGET = 1_000_000
+DETAIL_BUDGET = 1_000_000
+MESSAGE_BUDGET = 500_000
 SHORT_MESSAGE = 200
 
 
@@ -56,6 +56,8 @@ def parse_seconds(value: str | None) -> float:
         return 0.0
     try:
         seconds = float(value)
+        if 0.0 <= seconds < 1e9:
+            return seconds
     except ValueError:
         text = value.strip()
         text = text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
@@ -99,6 +101,7 @@ class JUnitData:
     cases: list[FoldedCase] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one sentence per unreadable input
     files: list[Path] = field(default_factory=list)  # read without error
+    spools: dict[Path, Path] = field(default_factory=dict)  # file -> its body as text
     testcases: int = 0  # testcase elements read, reruns included
     duration_s: float = 0.0
     from_attributes: AttributeCounts = field(default_factory=AttributeCounts)
@@ -139,12 +142,15 @@ class Folder:
         seconds = parse_seconds(get("time"))
         self.testcases += 1
         self.duration += seconds
+        if not len(case):
+            hashed = hash(key) & _MASK
+            self._buckets[hashed & 255].append(hashed)
+            return
         kinds = 0
-        if len(case):
-            for child in case:
-                kinds |= _OUTCOME_TAGS.get(local_name(child.tag), 0)
+        for child in case:
+            kinds |= _OUTCOME_TAGS.get(local_name(child.tag), 0)
         if kinds & ~_FLAKY == 0:
-            if not kinds:
+            if not kinds:  # only properties, system-out and the like
                 hashed = hash(key) & _MASK
                 self._buckets[hashed & 255].append(hashed)
                 return
@@ -269,11 +275,12 @@ def case_id(suite: str, classname: str, name: str, redact: Redact | None = None)
     """How a test is named in reports and matched by the quarantine list.
 
     `classname::name`; just `name` when the producer already repeats the class in the name
-    (jest-junit) ; `suite::name` when there is no classname (some go and k6 reports).
+    (jest-junit puts it first, mocha-junit-reporter last); `suite::name` when there is no
+    classname (some go and k6 reports).
     """
     name = clean_name(name, redact) or "(unnamed)"
     owner = clean_name(classname, redact) or clean_name(suite, redact)
-    if not owner or name == owner or name.startswith(f"{owner} "):
+    if not owner or name == owner or name.startswith(f"{owner} ") or name.endswith(f" {owner}"):
         return name
     return f"{owner}::{name}"
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
+from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder, local_name
 from gate.junit.source import UnsafeOrUnreadable, read_text
+from gate.junit.text import clean_name
 
 _CASE, _SUITE, _SUITES = 1, 2, 3
 _KINDS = {"testcase": _CASE, "testsuite": _SUITE, "testsuites": _SUITES}
@@ -30,12 +32,19 @@ class _Open:
     nested: bool = False
 
 
-def scan_file(path: Path, folder: Folder, counts: AttributeCounts) -> None:
-    """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file."""
+def scan_file(
+    path: Path, folder: Folder, counts: AttributeCounts, tee: BodyWriter | None = None
+) -> None:
+    """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file.
+
+    `tee`, if given, receives the text as parsed (for the merged JUnit file).
+    """
     before = folder.testcases
     leaves: list[dict[str, str]] = []
     try:
-        _scan(path, folder, leaves, before)
+        _scan(path, folder, leaves, before, tee)
+        if tee is not None:
+            tee.close()
     except UnsafeOrUnreadable as exc:
         raise JUnitReadError(f"{path}: {exc}") from None
     except ParseError as exc:
@@ -47,44 +56,57 @@ def scan_file(path: Path, folder: Folder, counts: AttributeCounts) -> None:
             _count_attributes(attrs, counts)
 
 
-def _scan(path: Path, folder: Folder, leaves: list[dict[str, str]], before: int) -> None:
+def _scan(
+    path: Path,
+    folder: Folder,
+    leaves: list[dict[str, str]],
+    before: int,
+    tee: BodyWriter | None,
+) -> None:
     parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
     kinds = dict(_KINDS)
     stack: list[_Open] = []
+    parent: Element | None = None  # the innermost open suite element
+    suite = ""  # and its name
     add = folder.add
     root_seen = False
     for text in read_text(path):
+        if tee is not None:
+            tee.write(text)
         parser.feed(text)
         for event, element in _events(parser):
             tag = element.tag
+            if tag == "testcase":  # the hot path: a million of these, keep it short
+                if event == "end":
+                    if parent is None:
+                        raise JUnitReadError(_wrong_root(path, tag))
+                    add(suite, element)
+                    del parent[:]
+                continue
             kind = kinds.get(tag)
             if kind is None:
-                if tag[:1] != "{":
-                    if not root_seen:
-                        raise JUnitReadError(_wrong_root(path, tag))
-                    continue
                 kind = kinds[tag] = _KINDS.get(local_name(tag), 0)
             if not root_seen:
                 if kind not in (_SUITE, _SUITES):
                     raise JUnitReadError(_wrong_root(path, tag))
                 root_seen = True
-            if event == "end":
-                if kind == _CASE:
-                    add(stack[-1].name if stack else "", element)
+            if kind == _CASE:  # a namespaced testcase
+                if event == "end" and parent is not None:
+                    add(suite, element)
+                    del parent[:]
+            elif kind in (_SUITE, _SUITES):
+                if event == "start":
                     if stack:
-                        del stack[-1].element[:]
-                    else:
-                        element.clear()
-                elif kind in (_SUITE, _SUITES) and stack:
+                        stack[-1].nested = True
+                    stack.append(_Open(element, element.get("name") or ""))
+                else:
                     done = stack.pop()
                     if not done.nested and folder.testcases == before:
                         leaves.append(dict(done.element.attrib))
                     if stack:
                         del stack[-1].element[:]
-            elif kind in (_SUITE, _SUITES):
-                if stack:
-                    stack[-1].nested = True
-                stack.append(_Open(element, element.get("name") or ""))
+                parent = stack[-1].element if stack else None
+                suite = stack[-1].name if stack else ""
     parser.close()
 
 
@@ -95,7 +117,7 @@ def _events(parser: XMLPullParser[Element]) -> Iterator[tuple[str, Element]]:
 
 def _wrong_root(path: Path, tag: str) -> str:
     return (
-        f"{path}: not a JUnit report: the root element is <{local_name(tag)}>, "
+        f"{path}: not a JUnit report: the root element is <{clean_name(local_name(tag))[:60]}>, "
         "expected <testsuites> or <testsuite>"
     )
 

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from gate.junit.cap import cap_runs
+
 CHUNK = 16 * 1024  # measured: larger chunks make the C parser's event lists slower
 PROLOG_LIMIT = 1 << 20
 
@@ -32,6 +34,7 @@ _TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BAD_CHARREF = re.compile(
     r"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01])|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]));"
 )
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]+")
 _ENCODING_DECL = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -51,7 +54,7 @@ def read_text(path: Path) -> Iterator[str]:
         except LookupError:
             raise UnsafeOrUnreadable(f"unknown encoding {encoding!r} declared") from None
         chunks = _decoded(fh, head, decoder, ascii_compatible)
-        yield from _guard_prolog(chunks)
+        yield from cap_runs(_guard_prolog(chunks))
 
 
 def _decoded(
@@ -145,7 +148,7 @@ def _prolog_verdict(text: str) -> str:
         elif text.startswith("<!", i):
             if n - i < 9:
                 return "more"
-            what = text[i : i + 40].split(None, 2)[:2]
+            what = _CONTROL_OR_SPACE.sub(" ", text[i : i + 40]).split(None, 2)[:2]
             if "html" in text[i : i + 40].lower():
                 return "not JUnit XML: the file is HTML (<!DOCTYPE html>)"
             return (

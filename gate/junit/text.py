@@ -19,6 +19,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # Names are one line: every control character, newlines included, becomes a space.
 _NAME_CONTROL = re.compile("[\x00-\x1f\x7f\ufffe\uffff]+")
 
+_MARKER = re.compile(r"\[truncated (\d+) chars\]")
+
 Redact = Callable[[str], str]
 
 
@@ -38,6 +40,10 @@ def clean_text(text: str | None, limit: int, redact: Redact) -> str:
     if not text:
         return ""
     total = len(text)
+    if total > limit:
+        # The stream capper (gate.junit.cap) may already have cut this text: count its cut too.
+        earlier = _MARKER.findall(text, limit)
+        total += sum(int(n) for n in earlier) - sum(len(f"[truncated {n} chars]") for n in earlier)
     text = _CONTROL.sub("\ufffd", text[: limit + 256])
     text = redact(text.strip("\n"))
     if total > limit:

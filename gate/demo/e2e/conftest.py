@@ -25,7 +25,7 @@ def agents_enabled(features: dict[str, Any]) -> None:
         pytest.skip("agents are disabled on this deployment (/health features.agents=false)")
 
 
-def wait_for(http: httpx.Client, job_id: str, deadline_s: float = 20.0) -> dict[str, Any]:
+def wait_for(http: httpx.Client, job_id: str, deadline_s: float = 10.0) -> dict[str, Any]:
     """Poll a job until it has finished; the states seen are in the failure message."""
     seen: list[str] = []
     end = time.monotonic() + deadline_s
@@ -35,7 +35,9 @@ def wait_for(http: httpx.Client, job_id: str, deadline_s: float = 20.0) -> dict[
             seen.append(job["status"])
         if job["status"] in ("completed", "failed"):
             return job
-        assert time.monotonic() < end, (
-            f"job {job_id}: saw {' -> '.join(seen)}, still {job['status']} after {deadline_s} s"
-        )
+        if time.monotonic() > end:
+            trail = " -> ".join(seen)
+            raise AssertionError(
+                f"job {job_id}: saw {trail}, still {job['status']} after {deadline_s:g} s"
+            )
         time.sleep(0.2)

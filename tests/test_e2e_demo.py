@@ -1,0 +1,104 @@
+"""The bundled gate.toml and the bundled user-style E2E tests against the real demo service
+(`gate.demo.launch`, a separate process), with and without faults: the suites run as the runner
+runs them and the JUnit names the symptom of each fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from servers.junit import Run, run_pytest
+
+from gate.checks import pytest_targets
+from gate.config import load_config
+from gate.demo import BUNDLED_CONFIG, launch
+
+TOKENS = {"DEMO_TOKEN": "demo-alice-7c1e55", "DEMO_TOKEN_2": "demo-bob-90ab2f"}
+
+
+def _run(tmp: Path, suite: str, fault: str | None = None) -> Run:
+    config = load_config(BUNDLED_CONFIG, env=TOKENS)
+    with launch(fault, token=list(TOKENS.values())) as url:
+        return run_pytest(
+            pytest_targets(suite, config), tmp, target=url, config=BUNDLED_CONFIG, env=TOKENS
+        )
+
+
+def test_bundled_smoke_passes_with_readable_names(tmp_path: Path) -> None:
+    run = _run(tmp_path, "smoke")
+    assert run.returncode == 0, run.output
+    names = {(c.classname, c.name) for c in run.cases}
+    assert ("smoke.http", "GET /health -> 200 within 500 ms") in names
+    assert ("smoke.websocket", "WS /ws/agent round trip -> 'pong' within 5 s") in names
+    assert ("smoke.cors", "CORS preflight GET /api/jobs from https://evil.example refused") in names
+    assert all(c.outcome == "passed" for c in run.cases)
+
+
+def test_bundled_e2e_passes_with_flows_and_tiered_user_tests(tmp_path: Path) -> None:
+    run = _run(tmp_path, "e2e")
+    assert run.returncode == 0, run.output
+    flows = {c.name for c in run.cases if c.classname == "e2e.flow"}
+    assert "agent run streams the five events" in flows
+    assert "two users' agent events do not cross" in flows
+    tiers = {c.properties.get("priority") for c in run.cases if c.classname.startswith("gate.")}
+    assert tiers == {"p1", "p2", "p3", "p4", "p5", "p6"}
+    assert not [c for c in run.cases if c.outcome != "passed"]
+    for token in TOKENS.values():
+        assert token not in run.xml
+        assert token not in run.output
+
+
+@pytest.mark.parametrize(
+    ("fault", "suite", "case", "symptom"),
+    [
+        ("slow", "smoke", "GET /health -> 200 within 500 ms", "over the 500 ms budget"),
+        ("http500", "smoke", "POST /api/jobs -> 201 within 1000 ms", "status 500, expected 201"),
+        (
+            "bad-auth",
+            "smoke",
+            "GET /api/me refuses a request without a token",
+            "status 200, expected 401",
+        ),
+        (
+            "ws1011",
+            "smoke",
+            "WS /ws/agent round trip -> 'pong' within 5 s",
+            "closed 1011 (internal error)",
+        ),
+        (
+            "missing-event",
+            "e2e",
+            "agent run streams the five events",
+            "expected at least 1 'tool_completed', got 0",
+        ),
+        ("event-leak", "e2e", "two users' agent events do not cross", "events crossed users"),
+    ],
+)
+def test_each_fault_fails_the_check_that_names_its_symptom(
+    tmp_path: Path, fault: str, suite: str, case: str, symptom: str
+) -> None:
+    run = _run(tmp_path, suite, fault)
+    found = run.case(case)
+    assert found.outcome == "failure", run.output
+    assert symptom in found.message
+
+
+def test_agents_disabled_skips_the_agent_tests_visibly(tmp_path: Path) -> None:
+    run = _run(tmp_path, "e2e", "skipped-tests")
+    skipped = [c for c in run.cases if c.outcome == "skipped"]
+    assert {c.name for c in skipped} == {
+        "test_all_five_events_in_order",
+        "test_ping_pong_with_query_token",
+        "test_every_socket_of_a_user_gets_the_run",
+        "test_bobs_socket_sees_only_bob",
+    }
+    assert all("agents are disabled on this deployment" in c.message for c in skipped)
+
+
+@pytest.mark.slow
+def test_stuck_jobs_report_the_states_seen(tmp_path: Path) -> None:
+    run = _run(tmp_path, "e2e", "stuck")
+    message = run.case("job lifecycle: queued -> running -> completed").message
+    assert "saw queued -> running, still running after 10 s, expected completed" in message
+    batch = run.case("batch of 10: at least 80% complete").message
+    assert "0/10 completed (0%, required 80%): 10 running" in batch
