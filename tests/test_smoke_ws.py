@@ -38,6 +38,9 @@ expect_type = "agent_completed"
 timeout_s = 2
 
 [[smoke.websocket]]
+path = "/ws/closing"
+
+[[smoke.websocket]]
 name = "anonymous agent socket"
 path = "/ws/agent"
 auth = "none"
@@ -59,6 +62,8 @@ def test_handshake_round_trip_and_refusal(tmp_path: Path) -> None:
     assert run.case("echo round trip").outcome == "passed"
     assert run.case("echo round trip").properties == {"priority": "p1"}
     assert run.case("agent completes").outcome == "passed"
+    closing = run.case("WS /ws/closing handshake").message
+    assert "WS /ws/closing closed 1011 (boot failure) after the handshake" in closing
     refused = run.case("anonymous agent socket")
     assert refused.classname == "smoke.websocket"
     assert "WS /ws/agent: handshake refused with HTTP 401" in refused.message

@@ -73,6 +73,7 @@ def test_websocket(check: WebSocketCheck, ws_connect: Callable[..., WebSocket]) 
         open_timeout_s=check.timeout_s,
     ) as socket:
         if check.send is None:
+            socket.ping(check.timeout_s)
             return
         socket.send_json(check.send)
         if check.expect_type is None:

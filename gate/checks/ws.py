@@ -39,8 +39,11 @@ def describe_close(exc: ConnectionClosed) -> str:
     frame = exc.rcvd
     if frame is None:
         return "dropped without a close frame"
-    reason = frame.reason or CLOSE_CODE_EXPLANATIONS.get(frame.code, "no reason given")
-    return f"closed {frame.code} ({reason})"
+    return _closed(frame.code, frame.reason)
+
+
+def _closed(code: int, reason: str) -> str:
+    return f"closed {code} ({reason or CLOSE_CODE_EXPLANATIONS.get(code, 'no reason given')})"
 
 
 class NoMessage(AssertionError):
@@ -66,6 +69,23 @@ class WebSocket:
 
     def close(self) -> None:
         self.conn.close()
+
+    def ping(self, timeout_s: float) -> None:
+        """A protocol-level ping/pong: proves the socket stays open after the handshake."""
+        try:
+            pong = self.conn.ping()
+        except ConnectionClosed as exc:
+            raise AssertionError(
+                f"{self.label} {describe_close(exc)} after the handshake"
+            ) from None
+        end = time.monotonic() + timeout_s
+        while not pong.wait(0.05):
+            code = self.conn.protocol.close_code
+            if code is not None:
+                closed = _closed(code, self.conn.protocol.close_reason or "")
+                raise AssertionError(f"{self.label} {closed} after the handshake")
+            if time.monotonic() > end:
+                raise NoMessage(f"{self.label}: no pong within {timeout_s:g} s")
 
     def send_json(self, message: Any) -> None:
         try:

@@ -117,7 +117,7 @@ class RedirectCheck(Section):
 
 
 class WebSocketCheck(Section):
-    """`[[smoke.websocket]]`: handshake, then optionally send one message and expect a reply."""
+    """`[[smoke.websocket]]`: handshake and a ping/pong, or send one message and expect a reply."""
 
     name: str | None = None
     path: str

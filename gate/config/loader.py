@@ -148,8 +148,9 @@ def _suggest(loc: list[str]) -> str:
             return ""
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return ""
-    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
-    allowed = ", ".join(sorted(model.model_fields))
+    keys = [field.alias or name for name, field in model.model_fields.items()]  # as in TOML
+    close = difflib.get_close_matches(loc[-1], keys, n=1, cutoff=0.6)
+    allowed = ", ".join(sorted(keys))
     return f" (did you mean '{close[0]}'?)" if close else f" (allowed: {allowed})"
 
 
@@ -157,7 +158,8 @@ def _field_model(model: Any, part: str) -> Any:
     """The model class a key path step leads to (through lists, dicts and optionals)."""
     if part.isdigit() or not (isinstance(model, type) and issubclass(model, BaseModel)):
         return model
-    field = model.model_fields.get(part)
+    fields = {f.alias or name: f for name, f in model.model_fields.items()}
+    field = fields.get(part)
     if field is None:
         return None
     return _inner_model(field.annotation)

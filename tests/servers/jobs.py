@@ -130,6 +130,12 @@ def make_app(faults: Faults | None = None) -> web.Application:
             await ws.send_str(message.data)
         return ws
 
+    async def closing(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"boot failure")
+        return ws
+
     app.router.add_get("/health", health)
     app.router.add_get("/api/me", me)
     app.router.add_post("/api/jobs", create)
@@ -138,6 +144,7 @@ def make_app(faults: Faults | None = None) -> web.Application:
     app.router.add_get("/maintenance", text)
     app.router.add_get("/ws/agent", agent)
     app.router.add_get("/ws/echo", echo)
+    app.router.add_get("/ws/closing", closing)
     return app
 
 
