@@ -25,15 +25,24 @@ import json
 import re
 import signal
 import threading
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fake_github_routes import (
+    FORBIDDEN,
+    NO_ACCESS,
+    REASONS,
+    ROUTES,
+    Ctx,
+    State,
+    create_comment,
+)
+
 REPO = "octo/demo"
 PERMISSIONS = ("pull-requests", "deployments", "statuses", "checks")
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -56,17 +65,6 @@ class _Fault:
     applied: bool
 
 
-@dataclass
-class _State:
-    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
-    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
-    deployment_statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    commit_statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
-    next_id: int = 1000
-
-
 class FakeGitHub:
     WRITE_TOKEN = "fake-actions-token-write"  # Actions GITHUB_TOKEN with every write permission
     READ_TOKEN = "fake-actions-token-read"  # a fork PR's token: reads only
@@ -80,9 +78,13 @@ class FakeGitHub:
             self.PAT_TOKEN: {"pull-requests", "deployments", "statuses"},
         }
         self.requests: list[Recorded] = []
-        self._state = _State()
+        self.errors: list[str] = []  # exceptions inside the fake (its own bugs)
+        self._state = State()
         self._faults: list[_Fault] = []
-        self._barriers: list[list[Any]] = []  # [method, pattern, barrier, places left]
+        self._barriers: list[list[Any]] = []
+        self._hooks: list[
+            list[Any]
+        ] = []  # [method, pattern, action]  # [method, pattern, barrier, places left]
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
@@ -134,7 +136,20 @@ class FakeGitHub:
 
     def add_comment(self, issue: int, body: str, user: str = "someone") -> dict[str, Any]:
         with self._lock:
-            return self._create_comment(issue, body, user)
+            return create_comment(self._state, issue, body, user)
+
+    def delete_comment(self, comment_id: int) -> None:
+        with self._lock:
+            for comments in self._state.comments.values():
+                comments[:] = [c for c in comments if c["id"] != comment_id]
+
+    def after_next(
+        self, method: str, path_regex: str, action: Callable[[FakeGitHub, Any], None]
+    ) -> None:
+        """Right after the next matching request is applied, run `action(fake, answer)`:
+        what a concurrent run did in between (deterministic races)."""
+        with self._lock:
+            self._hooks.append([method.upper(), re.compile(path_regex), action])
 
     def fail_next(
         self,
@@ -149,7 +164,7 @@ class FakeGitHub:
     ) -> None:
         """The next `times` matching requests answer `status`; `applied`: after taking effect."""
         if body is None:
-            body = {"message": _REASONS.get(status, "fault injected")}
+            body = {"message": REASONS.get(status, "fault injected")}
         with self._lock:
             self._faults.append(
                 _Fault(
@@ -248,10 +263,20 @@ class FakeGitHub:
                 record.status = fault.status
                 return fault.status, fault.body, fault.headers
             status, payload, headers = self._route(method, path, query, token, body, base)
+            hook = self._take_hook(method, path)
+            if hook is not None:  # what a concurrent actor did right after this request
+                hook(self, payload)
             if fault is not None:
                 status, payload, headers = fault.status, fault.body, fault.headers
             record.status = status
             return status, payload, headers
+
+    def _take_hook(self, method: str, path: str) -> Callable[[FakeGitHub, Any], None] | None:
+        for entry in self._hooks:
+            if entry[0] == method and entry[1].search(path):
+                self._hooks.remove(entry)
+                return entry[2]  # type: ignore[no-any-return]
+        return None
 
     def _take_barrier(self, method: str, path: str) -> threading.Barrier | None:
         for entry in self._barriers:
@@ -283,292 +308,14 @@ class FakeGitHub:
         if not path.startswith(prefix):
             return 404, {"message": "Not Found"}, {}
         rest = path[len(prefix) :]
-        for route_method, pattern, permission, fn in _ROUTES:
+        for route_method, pattern, permission, fn in ROUTES:
             match = re.fullmatch(pattern, rest)
             if match and route_method == method:
                 if permission and permission not in self.tokens[token]:
-                    return 403, {"message": _FORBIDDEN.get(permission, _NO_ACCESS)}, {}
-                ctx = _Ctx(self, base, query, body, match.groups())
+                    return 403, {"message": FORBIDDEN.get(permission, NO_ACCESS)}, {}
+                ctx = Ctx(self._state, self.repository, base, query, body, match.groups())
                 return fn(ctx)
         return 404, {"message": "Not Found"}, {}
-
-    def _create_comment(self, issue: int, body: str, user: str) -> dict[str, Any]:
-        self._state.next_id += 1
-        cid = self._state.next_id
-        when = (_EPOCH + timedelta(seconds=cid)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        comment = {
-            "id": cid,
-            "body": body,
-            "user": {"login": user, "id": 41898282, "type": "Bot"},
-            "created_at": when,
-            "updated_at": when,
-            "issue": issue,
-        }
-        self._state.comments.setdefault(issue, []).append(comment)
-        return comment
-
-
-_REASONS = {
-    403: "Resource not accessible by integration",
-    404: "Not Found",
-    429: "API rate limit exceeded",
-    500: "Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
-_NO_ACCESS = "Resource not accessible by integration"
-_FORBIDDEN = {
-    "checks": "Resource not accessible by integration (checks: write is required; "
-    "personal access tokens cannot create check runs)"
-}
-
-
-@dataclass
-class _Ctx:
-    fake: FakeGitHub
-    base: str
-    query: dict[str, str]
-    body: Any
-    args: tuple[str, ...]
-
-    @property
-    def state(self) -> _State:
-        return self.fake._state
-
-    def repo_url(self) -> str:
-        return f"{self.base}/repos/{self.fake.repository}"
-
-    def comment_json(self, c: dict[str, Any]) -> dict[str, Any]:
-        url = f"{self.repo_url()}/issues/comments/{c['id']}"
-        html = f"https://github.com/{self.fake.repository}/pull/{c['issue']}#issuecomment-{c['id']}"
-        return {
-            **{k: v for k, v in c.items() if k != "issue"},
-            "url": url,
-            "html_url": html,
-            "issue_url": f"{self.repo_url()}/issues/{c['issue']}",
-        }
-
-    def page(self, items: list[Any], path: str) -> tuple[int, Any, dict[str, str]]:
-        per_page = max(1, min(100, int(self.query.get("per_page", 30))))
-        page = max(1, int(self.query.get("page", 1)))
-        chunk = items[(page - 1) * per_page : page * per_page]
-        headers = {}
-        if page * per_page < len(items):
-            headers["Link"] = f'<{self.base}{path}?per_page={per_page}&page={page + 1}>; rel="next"'
-        return 200, chunk, headers
-
-
-def _invalid(message: str) -> tuple[int, Any, dict[str, str]]:
-    return 422, {"message": "Validation Failed", "errors": [{"message": message}]}, {}
-
-
-def _find_comment(ctx: _Ctx, cid: int) -> dict[str, Any] | None:
-    for comments in ctx.state.comments.values():
-        for c in comments:
-            if c["id"] == cid:
-                return c
-    return None
-
-
-def _list_comments(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    issue = int(ctx.args[0])
-    if issue not in ctx.state.pulls:
-        return 404, {"message": "Not Found"}, {}
-    items = [ctx.comment_json(c) for c in ctx.state.comments.get(issue, [])]
-    return ctx.page(items, f"/repos/{ctx.fake.repository}/issues/{issue}/comments")
-
-
-def _post_comment(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    issue = int(ctx.args[0])
-    if issue not in ctx.state.pulls:
-        return 404, {"message": "Not Found"}, {}
-    body = (ctx.body or {}).get("body")
-    if not isinstance(body, str) or not body:
-        return _invalid("body is missing")
-    if len(body) > 65536:
-        return _invalid("Body is too long (maximum is 65536 characters)")
-    return 201, ctx.comment_json(ctx.fake._create_comment(issue, body, "github-actions[bot]")), {}
-
-
-def _comment_by_id(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    c = _find_comment(ctx, int(ctx.args[0]))
-    return (200, ctx.comment_json(c), {}) if c else (404, {"message": "Not Found"}, {})
-
-
-def _edit_comment(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    c = _find_comment(ctx, int(ctx.args[0]))
-    if c is None:
-        return 404, {"message": "Not Found"}, {}
-    body = (ctx.body or {}).get("body")
-    if not isinstance(body, str) or len(body) > 65536:
-        return _invalid("body is missing or too long (maximum is 65536 characters)")
-    c["body"] = body
-    c["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return 200, ctx.comment_json(c), {}
-
-
-def _delete_comment(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    c = _find_comment(ctx, int(ctx.args[0]))
-    if c is None:
-        return 404, {"message": "Not Found"}, {}
-    ctx.state.comments[c["issue"]].remove(c)
-    return 204, None, {}
-
-
-def _pull_json(ctx: _Ctx, p: dict[str, Any]) -> dict[str, Any]:
-    repo = ctx.fake.repository
-    return {
-        "number": p["number"],
-        "state": p["state"],
-        "url": f"{ctx.repo_url()}/pulls/{p['number']}",
-        "html_url": f"https://github.com/{repo}/pull/{p['number']}",
-        "head": {"sha": p["sha"], "ref": "feature", "repo": {"full_name": p["head_repo"]}},
-        "base": {"sha": "0" * 40, "ref": "main", "repo": {"full_name": repo}},
-    }
-
-
-def _commit_pulls(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    sha = ctx.args[0]
-    return 200, [_pull_json(ctx, p) for p in ctx.state.pulls.values() if p["sha"] == sha], {}
-
-
-def _description_ok(body: dict[str, Any]) -> bool:
-    return len(str(body.get("description") or "")) <= 140
-
-
-def _post_deployment_status(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    did = int(ctx.args[0])
-    if did not in ctx.state.deployments:
-        return 404, {"message": "Not Found"}, {}
-    body = ctx.body or {}
-    if body.get("state") not in {
-        "error",
-        "failure",
-        "inactive",
-        "in_progress",
-        "queued",
-        "pending",
-        "success",
-    }:
-        return _invalid(f"state is not included in the list: {body.get('state')!r}")
-    if not _description_ok(body):
-        return _invalid("description is too long (maximum is 140 characters)")
-    ctx.state.next_id += 1
-    status = {
-        "id": ctx.state.next_id,
-        **body,
-        "url": f"{ctx.repo_url()}/deployments/{did}/statuses/{ctx.state.next_id}",
-    }
-    ctx.state.deployment_statuses[did].insert(0, status)  # newest first, like GitHub
-    return 201, status, {}
-
-
-def _list_deployment_statuses(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    did = int(ctx.args[0])
-    if did not in ctx.state.deployments:
-        return 404, {"message": "Not Found"}, {}
-    return 200, ctx.state.deployment_statuses[did], {}
-
-
-def _post_commit_status(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    body = ctx.body or {}
-    if body.get("state") not in {"error", "failure", "pending", "success"}:
-        return _invalid(f"state is not included in the list: {body.get('state')!r}")
-    if not _description_ok(body):
-        return _invalid("description is too long (maximum is 140 characters)")
-    ctx.state.next_id += 1
-    status = {"id": ctx.state.next_id, "context": "default", **body}
-    ctx.state.commit_statuses.setdefault(ctx.args[0], []).insert(0, status)
-    return 201, status, {}
-
-
-def _list_commit_statuses(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    return 200, ctx.state.commit_statuses.get(ctx.args[0], []), {}
-
-
-def _check_output_ok(output: Any) -> str | None:
-    if output is None:
-        return None
-    if not isinstance(output, dict) or not output.get("title") or not output.get("summary"):
-        return "output needs title and summary"
-    if len(output["summary"]) > 65535 or len(output.get("text") or "") > 65535:
-        return "output summary/text is too long (maximum is 65535 characters)"
-    if len(output.get("annotations") or []) > 50:
-        return "Only 50 annotations are allowed per request"
-    return None
-
-
-def _check_json(ctx: _Ctx, run: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **{k: v for k, v in run.items() if k != "annotations"},
-        "url": f"{ctx.repo_url()}/check-runs/{run['id']}",
-        "html_url": f"https://github.com/{ctx.fake.repository}/runs/{run['id']}",
-    }
-
-
-def _create_check_run(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    body = json.loads(json.dumps(ctx.body or {}))  # a copy: the recorded request stays whole
-    problem = _check_output_ok(body.get("output"))
-    if problem or not body.get("name") or not body.get("head_sha"):
-        return _invalid(problem or "name and head_sha are required")
-    ctx.state.next_id += 1
-    annotations = list((body.get("output") or {}).pop("annotations", None) or [])
-    run = {"id": ctx.state.next_id, **body, "annotations": annotations}
-    ctx.state.check_runs[run["id"]] = run
-    return 201, _check_json(ctx, run), {}
-
-
-def _update_check_run(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    run = ctx.state.check_runs.get(int(ctx.args[0]))
-    if run is None:
-        return 404, {"message": "Not Found"}, {}
-    body = json.loads(json.dumps(ctx.body or {}))
-    problem = _check_output_ok(body.get("output"))
-    if problem:
-        return _invalid(problem)
-    if "output" in body:
-        output = dict(body.pop("output"))
-        run["annotations"].extend(output.pop("annotations", None) or [])
-        run["output"] = output
-    run.update(body)
-    return 200, _check_json(ctx, run), {}
-
-
-def _list_check_runs(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    name = ctx.query.get("check_name")
-    runs = [
-        _check_json(ctx, r)
-        for r in ctx.state.check_runs.values()
-        if r["head_sha"] == ctx.args[0] and (name is None or r["name"] == name)
-    ]
-    return 200, {"total_count": len(runs), "check_runs": runs}, {}
-
-
-def _get_deployment(ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-    d = ctx.state.deployments.get(int(ctx.args[0]))
-    return (
-        (200, {**d, "url": f"{ctx.repo_url()}/deployments/{d['id']}"}, {})
-        if d
-        else (404, {"message": "Not Found"}, {})
-    )
-
-
-_ROUTES: list[tuple[str, str, str | None, Any]] = [
-    ("GET", r"/issues/(\d+)/comments", None, _list_comments),
-    ("POST", r"/issues/(\d+)/comments", "pull-requests", _post_comment),
-    ("GET", r"/issues/comments/(\d+)", None, _comment_by_id),
-    ("PATCH", r"/issues/comments/(\d+)", "pull-requests", _edit_comment),
-    ("DELETE", r"/issues/comments/(\d+)", "pull-requests", _delete_comment),
-    ("GET", r"/commits/([0-9A-Za-z]+)/pulls", None, _commit_pulls),
-    ("GET", r"/deployments/(\d+)", None, _get_deployment),
-    ("GET", r"/deployments/(\d+)/statuses", None, _list_deployment_statuses),
-    ("POST", r"/deployments/(\d+)/statuses", "deployments", _post_deployment_status),
-    ("POST", r"/statuses/([0-9A-Za-z]+)", "statuses", _post_commit_status),
-    ("GET", r"/commits/([0-9A-Za-z]+)/statuses", None, _list_commit_statuses),
-    ("POST", r"/check-runs", "checks", _create_check_run),
-    ("PATCH", r"/check-runs/(\d+)", "checks", _update_check_run),
-    ("GET", r"/commits/([0-9A-Za-z]+)/check-runs", None, _list_check_runs),
-]
 
 
 def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
@@ -589,7 +336,11 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization") or ""
             token = auth.split(" ", 1)[1] if " " in auth else None
             base = f"http://{self.headers.get('Host') or fake.url.split('//', 1)[1]}"
-            status, payload, headers = fake.handle(self.command, self.path, token, body, base)
+            try:
+                status, payload, headers = fake.handle(self.command, self.path, token, body, base)
+            except Exception as exc:  # a bug in the fake: answer, and let the fixture fail
+                fake.errors.append(f"{self.command} {self.path}: {type(exc).__name__}: {exc}")
+                status, payload, headers = 599, {"message": f"fake GitHub bug: {exc}"}, {}
             self._send(status, payload, headers)
 
         def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:

@@ -23,6 +23,7 @@ ALL_SURFACES = ("comment", "deployment-status", "commit-status", "check-run", "s
 def fake_github() -> Iterator[FakeGitHub]:
     with FakeGitHub() as fake:
         yield fake
+    assert not fake.errors, f"the fake GitHub itself failed: {fake.errors}"
 
 
 def gate_result(

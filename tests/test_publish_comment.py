@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import cmarkgfm
+import pytest
 from cmarkgfm.cmark import Options
 from fake_github import FakeGitHub
 from github_fixtures import SHA, gate_result, pr_context, publish_to
@@ -44,14 +45,16 @@ def test_ten_reruns_leave_one_comment_updated_in_place(fake_github: FakeGitHub) 
     assert len(fake_github.comments(7)) == 2  # the human's comment is untouched
 
 
-def test_two_concurrent_runs_leave_one_comment(fake_github: FakeGitHub) -> None:
-    fake_github.add_pull(7, SHA)
+@pytest.mark.parametrize("pr", range(10, 16))
+def test_two_concurrent_runs_leave_one_comment(fake_github: FakeGitHub, pr: int) -> None:
+    fake_github.add_pull(pr, SHA)
+    comments = rf"/issues/{pr}/comments$"
     # Both runs list before either posts: the race the convergence rule must survive.
-    fake_github.barrier("GET", COMMENTS, parties=2)
+    fake_github.barrier("GET", comments, parties=2)
     reports = []
 
     def run(run_id: int) -> None:
-        ctx = pr_context(fake_github, run_id=run_id)
+        ctx = pr_context(fake_github, pr=pr, run_id=run_id)
         reports.append(publish_to(fake_github, gate_result(["x"]), ctx, surfaces=["comment"]))
 
     threads = [threading.Thread(target=run, args=(i,)) for i in (1, 2)]
@@ -59,12 +62,44 @@ def test_two_concurrent_runs_leave_one_comment(fake_github: FakeGitHub) -> None:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert fake_github.count("POST", COMMENTS) == 2  # the race really happened
-    assert len(_marked(fake_github)) == 1
+    assert fake_github.count("POST", comments) == 2  # the race really happened
+    marked = [c for c in fake_github.comments(pr) if str(c["body"]).startswith(marker("staging"))]
+    assert len(marked) == 1
     assert all(r.warnings == [] for r in reports)
     # both runs report the surviving comment
-    survivor = _marked(fake_github)[0]["id"]
-    assert {url.rsplit("-", 1)[1] for r in reports for url in r.comment_urls} == {str(survivor)}
+    urls = {url for r in reports for url in r.comment_urls}
+    assert urls == {f"https://github.com/octo/demo/pull/{pr}#issuecomment-{marked[0]['id']}"}
+
+
+def test_run_whose_comment_a_concurrent_run_deleted_reports_the_survivor(
+    fake_github: FakeGitHub,
+) -> None:
+    """The interleaving threads rarely hit: run B lists (nothing), run A posts; B posts; A
+    lists, keeps its older comment and deletes B's; only then does B list again."""
+    fake_github.add_pull(7, SHA)
+    other: dict[str, int] = {}
+
+    def a_posts(fake: FakeGitHub, _answer: object) -> None:
+        other["id"] = fake.add_comment(7, marker("staging") + "\nrun A", "github-actions[bot]")[
+            "id"
+        ]
+
+    def a_deletes_b(fake: FakeGitHub, answer: object) -> None:
+        assert isinstance(answer, dict)
+        fake.delete_comment(answer["id"])
+
+    fake_github.after_next("GET", COMMENTS, a_posts)
+    fake_github.after_next("POST", COMMENTS, a_deletes_b)
+    report = publish_to(
+        fake_github, gate_result(["x"]), pr_context(fake_github), surfaces=["comment"]
+    )
+    [survivor] = _marked(fake_github)
+    assert survivor["id"] == other["id"]
+    assert "run A" not in str(survivor["body"])  # updated with this run's report
+    assert report.comment_urls == [
+        f"https://github.com/octo/demo/pull/7#issuecomment-{other['id']}"
+    ]
+    assert report.warnings == []
 
 
 def test_post_that_failed_after_creating_is_not_repeated(fake_github: FakeGitHub) -> None:

@@ -28,8 +28,8 @@ def main(args: argparse.Namespace) -> int:
     env = os.environ
     token = env.get("GATE_GITHUB_TOKEN") or env.get("GITHUB_TOKEN") or ""
     in_actions = env.get("GITHUB_ACTIONS") == "true"
-    if in_actions and token:
-        add_masks([token])  # before anything else is printed
+    if in_actions:  # before anything else is printed
+        add_masks([env.get("GATE_GITHUB_TOKEN", ""), env.get("GITHUB_TOKEN", "")])
     config = load_config(getattr(args, "config", None))
     if in_actions:
         add_masks(config.secret_values)

@@ -65,12 +65,15 @@ def upsert_comment(
             return keep
         posted = api.create_comment(pr, body)
         after = marked(api.list_comments(pr))
-        if len(after) <= 1:
-            return posted
-        keep = after[0]
-        if keep.id != posted.id:
-            keep = api.edit_comment(keep.id, body)
-        for extra in after[1:]:
+        keep = min([*after, posted], key=lambda c: c.id)
+        if keep.id == posted.id:
+            extras = [c for c in after if c.id != posted.id]
+        else:
+            # A concurrent run posted first (or already deleted ours): its comment survives,
+            # with this run's body, and ours goes (a 404 there means it is already gone).
+            keep = api.edit_comment(keep.id, body) if keep.body != body else keep
+            extras = [posted, *(c for c in after if c.id not in (keep.id, posted.id))]
+        for extra in extras:
             api.delete_comment(extra.id)
         return keep
 

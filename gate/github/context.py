@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,6 @@ class GitHubContext:
     target_url: str | None = None  # default target: dispatch input, else environment_url
     fork: bool = False  # a fork PR under `pull_request`: the token is read-only
     run_key: str = ""  # identifies this run (check run external_id)
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def read_context(
