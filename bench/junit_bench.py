@@ -8,7 +8,8 @@ own subprocess so that peak RSS is measured per process:
 1. the minimal loop: `xml.etree.ElementTree.iterparse` with element clearing that only counts
    outcomes (what any reader must at least do), and
 2. `gate report FILE --out DIR` (safe prolog check, rerun folding, policy, result.json,
-   summary.md, merged JUnit).
+   summary.md, merged JUnit), and
+3. `gate.junit.read_junit` alone, to show what reading costs without imports and outputs.
 
 Wall time is measured around each subprocess (interpreter start and imports included); peak
 RSS is the child's `ru_maxrss` read from `os.wait4` (Linux: KiB). The two methods alternate for
@@ -48,6 +49,11 @@ for event, elem in context:
         root.clear()
 print(counts)
 """
+
+READER_ONLY = (
+    "import sys; from gate.junit import read_junit; d = read_junit([sys.argv[1]]); "
+    "print(d.passed, len(d.cases), d.testcases)"
+)
 
 
 def generate(path: Path, cases: int) -> dict[str, int]:
@@ -101,8 +107,8 @@ def generate(path: Path, cases: int) -> dict[str, int]:
     return counts
 
 
-def measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Run `cmd`; return (wall seconds, peak RSS MiB, its output's last line)."""
+def measure(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Run `cmd`; return (wall s, CPU s (user+sys), peak RSS MiB, its output's last line)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
@@ -111,7 +117,8 @@ def measure(cmd: list[str]) -> tuple[float, float, str]:
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     last = output.strip().splitlines()[-1] if output.strip() else ""
-    return wall, usage.ru_maxrss / 1024, f"exit {proc.returncode}: {last[:160]}"
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, f"exit {proc.returncode}: {last[:160]}"
 
 
 def main() -> None:
@@ -132,28 +139,34 @@ def main() -> None:
         loop = tmp / "minimal_loop.py"
         loop.write_text(MINIMAL_LOOP)
         gate = [sys.executable, "-m", "gate", "report", str(report), "--out", str(tmp / "out")]
+        reader = [sys.executable, "-c", READER_ONLY, str(report)]
         methods = {
             "minimal stdlib iterparse loop": [sys.executable, str(loop), str(report)],
             "gate report (read+fold+policy+outputs)": gate,
+            "gate.junit.read_junit alone": reader,
         }
-        runs: dict[str, list[tuple[float, float, str]]] = {name: [] for name in methods}
+        runs: dict[str, list[tuple[float, float, float, str]]] = {name: [] for name in methods}
         for _ in range(args.rounds):  # alternate, so both see the same machine load
             for name, cmd in methods.items():
                 runs[name].append(measure(cmd))
-        print(f"\n{'method':<40} {'best s':>7} {'median s':>9} {'peak RSS MiB':>13}")
-        best = {}
+        header = f"{'method':<40} {'wall best':>9} {'wall median':>11} {'CPU best':>9}"
+        header += f" {'peak RSS':>9}"
+        print(f"\n{header}\n{'':<40} {'s':>9} {'s':>11} {'s':>9} {'MiB':>9}")
+        best: dict[str, tuple[float, float]] = {}
         for name, results in runs.items():
             walls = sorted(r[0] for r in results)
-            best[name] = walls[0]
-            rss = max(r[1] for r in results)
-            print(f"{name:<40} {walls[0]:>7.2f} {walls[len(walls) // 2]:>9.2f} {rss:>13.1f}")
-        minimal, gate_time = best.values()
+            cpus = sorted(r[1] for r in results)
+            best[name] = (walls[0], cpus[0])
+            rss = max(r[2] for r in results)
+            median = walls[len(walls) // 2]
+            print(f"{name:<40} {walls[0]:>9.2f} {median:>11.2f} {cpus[0]:>9.2f} {rss:>9.1f}")
+        (min_wall, min_cpu), (gate_wall, gate_cpu), _ = best.values()
         print(
-            f"\nratio gate/minimal (best of {args.rounds}): {gate_time / minimal:.2f}x "
-            "(goal <= 2x); gate peak RSS goal < 100 MiB"
+            f"\ngate/minimal, best of {args.rounds}: wall {gate_wall / min_wall:.2f}x, "
+            f"CPU {gate_cpu / min_cpu:.2f}x (goal <= 2x); peak RSS goal < 100 MiB"
         )
         for name, results in runs.items():
-            print(f"{name}: {results[-1][2]}")
+            print(f"{name}: {results[-1][3]}")
     finally:
         if args.keep:
             print(f"kept {tmp}")

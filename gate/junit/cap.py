@@ -21,6 +21,7 @@ _HOLD = 9  # characters held back so that "<![CDATA[", "]]>" or "-->" is never s
 _START, _TAG, _TEXT, _DQ, _SQ, _CDATA, _COMMENT, _PI = range(8)
 _DROP_UNTIL = {_DQ: '"', _SQ: "'", _TEXT: "<"}
 _TAG_STOP = re.compile("[\"'>]")
+_SPECIAL = re.compile("[<\\]-]")
 _PREFIXES = tuple(
     token[:k] for token in ("<![CDATA[", "<!--", "]]>", "-->") for k in range(1, len(token))
 )
@@ -171,7 +172,7 @@ class _Capper:
 
 def _piece_size(data: str, size: int, final: bool) -> int:
     """Move a piece's end back so no "<![CDATA[", "<!--", "]]>" or "-->" is split by it."""
-    if final and size == len(data):
+    if (final and size == len(data)) or _SPECIAL.search(data, max(0, size - _HOLD), size) is None:
         return size
     candidates: list[int] = [
         *range(size, max(0, size - _HOLD), -1),

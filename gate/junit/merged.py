@@ -12,17 +12,19 @@ blocked even when no test failed. Count attributes on the gate's elements are un
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
-from xml.sax.saxutils import quoteattr
 
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder
 from gate.junit.inputs import expand
 from gate.junit.scan import JUnitReadError, scan_file
 from gate.model import GateResult, Outcome, SuiteResult, SuiteRun
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Spool = Callable[[Path], Path | None]
 
@@ -46,18 +48,27 @@ def write_merged(result: GateResult, runs: list[SuiteRun], path: Path, spool: Sp
     temp.replace(path)
 
 
+def _attr(value: str) -> str:
+    """A double-quoted XML attribute value (what `xml.sax.saxutils.quoteattr` does, without
+    importing urllib with it)."""
+    value = _CONTROL.sub("?", value)
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        value = value.replace(raw, escaped)
+    return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+
+
 def _write_suite(out: TextIO, suite: SuiteResult, files: list[Path], spool: Spool) -> None:
     t = suite.totals
     out.write(
-        f'<testsuite name={quoteattr(suite.name)} tests="{t.tests}" failures="{t.failed}" '
+        f'<testsuite name={_attr(suite.name)} tests="{t.tests}" failures="{t.failed}" '
         f'errors="{t.errors}" skipped="{t.skipped}" time="{suite.duration_s:.3f}">\n'
     )
     for file in files:
         spooled = spool(file)
         if spooled is not None:
             out.flush()
-            with spooled.open(encoding="utf-8") as source:
-                shutil.copyfileobj(source, out, 1 << 20)
+            with spooled.open("rb") as source:  # UTF-8 both: copy bytes, no decoding
+                shutil.copyfileobj(source, out.buffer, 1 << 20)
         else:
             body = io.StringIO()
             try:
@@ -67,7 +78,7 @@ def _write_suite(out: TextIO, suite: SuiteResult, files: list[Path], spool: Spoo
             out.write(body.getvalue())
         out.write("\n")
     if suite.outcome in (Outcome.ERROR, Outcome.INCONCLUSIVE):
-        message = quoteattr("; ".join(suite.reasons)[:2000])
+        message = _attr("; ".join(suite.reasons)[:2000])
         out.write(
             '<testcase classname="deploy-gate" name="policy" time="0">'
             f'<error message={message} type="deploy-gate.{suite.outcome}"/></testcase>\n'
