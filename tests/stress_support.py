@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -16,7 +17,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @contextmanager
-def serve(routes: dict[str, Handler]) -> Iterator[str]:
+def serve(routes: dict[str, Handler], ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
     """Serve `routes` ({"GET /path": handler}) on a free loopback port; yield the base URL."""
     loop = asyncio.new_event_loop()
     app = web.Application()
@@ -25,7 +26,7 @@ def serve(routes: dict[str, Handler]) -> Iterator[str]:
         app.router.add_route(method, path, _coroutine(handler))
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     loop.run_until_complete(site.start())
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -97,6 +98,29 @@ async def ws_echo(request: web.Request) -> web.WebSocketResponse:
         if msg.type == WSMsgType.TEXT:
             await ws.send_str(msg.data)
     return ws
+
+
+class Broadcast:
+    """Sends every message it receives to every open connection (like a pub/sub hub)."""
+
+    def __init__(self) -> None:
+        self.peers: set[web.WebSocketResponse] = set()
+        self.received = 0
+
+    async def __call__(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.peers.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    self.received += 1
+                    for peer in list(self.peers):
+                        if not peer.closed:
+                            await peer.send_str(msg.data)
+        finally:
+            self.peers.discard(ws)
+        return ws
 
 
 def refused_url() -> str:

@@ -133,3 +133,25 @@ def test_cli_exit_2_on_a_bad_stress_config(
     code = main(["merge", str(tmp_path), "--out", str(tmp_path / "out"), "--config", str(cfg)])
     assert code == 2
     assert "stress.thresholds.http_req_duration[0]" in capsys.readouterr().err
+
+
+def test_readme_stress_examples_are_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Stress checks", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```toml\n")[1:]]
+    assert len(blocks) >= 2
+    for block in blocks:
+        text = block if block.lstrip().startswith("[stress]") else "[stress]\n" + block
+        cfg = tmp_path / "gate.toml"
+        if "[[stress.requests]]" not in text and "{endpoint:GET /health}" in text:
+            text = text.replace("[stress]\n", '[stress]\nrequests = [{ path = "/health" }]\n', 1)
+        cfg.write_text(text)
+        config = load_config(cfg, env={"TOKEN": "t0ps3cret"})
+        assert config.stress is not None
+        assert config.stress.parsed_thresholds()
+
+
+def test_header_injection_and_websocket_path_shape() -> None:
+    message = _error({"requests": [{"path": "/", "headers": {"X-A": "1\r\nX-Evil: 2"}}]})
+    assert "stress.requests[0].headers" in message
+    assert "stress.websocket.path" in _error({"websocket": {"path": "ftp://h/x"}})

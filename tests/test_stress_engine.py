@@ -6,12 +6,14 @@ asserted to show in the corrected p99 because the server really slept for a seco
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
 from stress_support import (
+    Broadcast,
     Stall,
     fail500,
     ok,
@@ -168,6 +170,34 @@ def test_websocket_round_trips_recorded(tmp_path: Path) -> None:
     assert run.summary["ws_closes"] == {}
 
 
+def test_websocket_replies_matched_to_their_message_on_a_broadcasting_server(
+    tmp_path: Path,
+) -> None:
+    hub = Broadcast()
+    with serve({"GET /ws": hub}) as url:
+        run = _run(
+            url,
+            tmp_path,
+            requests=[],
+            duration_s=1,
+            websocket={
+                "path": "/ws",
+                "connections": 3,
+                "interval_s": 0.1,
+                "message": "ping {n};",
+                "until": "ping {n};",
+            },
+            thresholds={"ws_msg_rtt": ["count>=3"]},
+        )
+    rtt = run.summary["metrics"]["ws_msg_rtt"]["count"]
+    # One exchange per connection per interval: others' messages neither end an exchange
+    # nor make a connection send early.
+    assert hub.received <= 3 * 11
+    assert rtt <= hub.received
+    assert run.summary["thresholds"][0]["ok"] is True
+    assert run.summary["errors"] == {}
+
+
 @CLIENTS
 def test_refused_connection_aborts_with_reason(tmp_path: Path, client: str) -> None:
     run = _run(refused_url(), tmp_path, rate=200, duration_s=10, client=client)
@@ -234,3 +264,41 @@ def test_request_to_a_host_outside_the_allowlist_is_a_config_error(tmp_path: Pat
             progress=False,
         )
     assert not (tmp_path / "stress").exists()
+
+
+def test_ramping_stages_send_the_integral_of_the_rate(tmp_path: Path) -> None:
+    with serve({"GET /": ok}) as url:
+        run = _run(
+            url,
+            tmp_path,
+            start_rate=0,
+            stages=[{"duration_s": 1, "target": 100}, {"duration_s": 1, "target": 100}],
+        )
+    assert run.summary["requests"] == 150  # 50 while ramping up, then 100
+    assert run.summary["target_rate"] == 75.0
+
+
+def test_abort_on_fail_stops_every_worker_process(tmp_path: Path) -> None:
+    threshold = {"threshold": "rate<0.01", "abortOnFail": True, "delayAbortEval": "1s"}
+    with serve({"GET /": fail500}) as url:
+        run = _run(
+            url,
+            tmp_path,
+            workers=2,
+            rate=100,
+            duration_s=20,
+            abort_window=100_000,
+            thresholds={"http_req_failed": [threshold]},
+        )
+    assert run.summary["workers"] == 2
+    assert "abortOnFail" in (run.summary["aborted"] or "")
+    assert run.summary["requests"] < 1000
+
+
+def test_callable_from_async_code(tmp_path: Path) -> None:
+    async def caller() -> StressRun:
+        return _run(url, tmp_path, rate=20, duration_s=0.5)
+
+    with serve({"GET /": ok}) as url:
+        run = asyncio.run(caller())
+    assert run.summary["requests"] == 10

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+import trustme
+from stress_support import ok, serve, stress_config
 
+from gate.stress import run_stress
 from gate.stress.h1 import Pool, ProtocolError, ServerClosed, encode_request
 from gate.stress.http import error_kind
 
@@ -133,3 +138,32 @@ def test_error_classes() -> None:
     assert error_kind(ServerClosed()) == "reset"
     assert error_kind(ProtocolError("x")) == "bad response"
     assert error_kind(TimeoutError()) == "timeout"
+
+
+def test_https_through_the_lean_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    with serve({"GET /": ok}, ssl_context=server_ctx) as url:
+        https = url.replace("http://", "https://")
+        # Not trusted yet: every request is a TLS error, and the run says so.
+        untrusted = run_stress(
+            stress_config(rate=200, duration_s=5, workers=1),
+            target=https,
+            out_dir=tmp_path / "a",
+            secrets=frozenset(),
+            progress=False,
+        )
+        assert "tls" in (untrusted.summary["aborted"] or "")
+        ca_file = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        trusted = run_stress(
+            stress_config(rate=50, duration_s=0.5, workers=1),
+            target=https,
+            out_dir=tmp_path / "b",
+            secrets=frozenset(),
+            progress=False,
+        )
+    assert trusted.summary["status_counts"] == {"200": 25}

@@ -43,8 +43,19 @@ def main(args: argparse.Namespace) -> int:
     summary = None
     stress_files = shard_files(dirs)
     if stress_files or any(r is not None and r.get("stress") for _, r in shards):
+        missing = [
+            str(d / "stress" / "histograms.json")
+            for d, r in shards
+            if r is not None
+            and r.get("stress")
+            and not (d / "stress" / "histograms.json").is_file()
+        ]
         stress = merge_stress(
-            stress_files, out_dir=out, secrets=config.secret_values, config=config.stress
+            stress_files,
+            out_dir=out,
+            secrets=config.secret_values,
+            config=config.stress,
+            missing=missing,
         )
         runs.append(stress.suite)
         summary = stress.summary

@@ -72,9 +72,21 @@ class RequestSpec(Section):
             raise ValueError(f"expected a path starting with '/' or an http(s) URL: {value!r}")
         return value
 
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_headers(value)
+
     @property
     def endpoint(self) -> str:
         return self.name or f"{self.method} {urlsplit(self.path).path or '/'}"
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    for name, value in headers.items():
+        if not name or any(c in name for c in " :\r\n\t") or "\r" in value or "\n" in value:
+            raise ValueError(f"header {name!r}: a name without spaces or ':', a value on one line")
+    return headers
 
 
 class Stage(Section):
@@ -85,14 +97,35 @@ class Stage(Section):
 
 
 class WebSocketLoad(Section):
-    """`[stress.websocket]`: N connections held for the run, each exchanging messages."""
+    """`[stress.websocket]`: N connections held for the run, each exchanging messages.
+
+    `{n}` in `message` and `until` becomes a token unique to each exchange: with a server
+    that echoes it, `until = "{n}"` matches each reply to its own message.
+    """
 
     path: str
     connections: int = Field(default=10, ge=1, le=10_000)
     message: str = "ping"
-    replies: int = Field(default=1, ge=0, le=1000)  # messages the server sends per message
+    replies: int = Field(default=1, ge=0, le=1000)  # messages that end an exchange
+    until: str | None = None  # or: the first message containing this text ends it
     interval_s: float = Field(default=1.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_headers(value)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme or parts.netloc:
+            if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
+                raise ValueError(f"expected a path starting with '/' or a ws(s) URL: {value!r}")
+        elif not value.startswith("/"):
+            raise ValueError(f"expected a path starting with '/' or a ws(s) URL: {value!r}")
+        return value
 
 
 class ThresholdSpec(Section):

@@ -1,7 +1,7 @@
 """The stress engine: open-model HTTP and WebSocket load with honest latency and k6 thresholds.
 
 `run_stress(config, target=..., out_dir=..., secrets=..., progress=...) -> StressRun` is the whole
-public surface the runner needs. The engine (aiohttp, worker processes) is imported lazily so
+public surface the runner needs. The engine (event loops, worker processes) is imported lazily so
 that validating a configuration (which parses thresholds) does not load it.
 """
 

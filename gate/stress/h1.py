@@ -32,7 +32,8 @@ def encode_request(method: str, url: str, headers: dict[str, str], body: bytes |
     """The request's bytes, built once per endpoint."""
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+    host = parts.netloc.rsplit("@", 1)[-1]  # never send user:password in the Host header
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
     names = {k.lower() for k in headers}
     if "user-agent" not in names:
         lines.append("User-Agent: deploy-gate-stress")

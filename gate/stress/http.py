@@ -1,4 +1,7 @@
-"""The HTTP hot path: an open-model dispatcher over one pooled aiohttp session.
+"""The HTTP hot path: an open-model dispatcher over pooled keep-alive connections.
+
+Requests go through the lean client (`gate.stress.h1`, the default) or an aiohttp session
+(`client = "aiohttp"`); either way at most `connections` are in use at once.
 
 The dispatcher walks the schedule; at each intended time it starts a request if fewer than
 `max_in_flight` are running, otherwise it counts the arrival as dropped (k6's

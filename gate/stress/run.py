@@ -126,6 +126,7 @@ def plan_workers(
                 config.websocket.message,
                 config.websocket.replies,
                 config.websocket.interval_s,
+                config.websocket.until,
             )
         plans.append(
             WorkerPlan(

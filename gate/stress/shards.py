@@ -7,6 +7,7 @@ merge are judged on the whole load, as if one generator had sent it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from gate.config.stress import StressConfig
@@ -25,11 +26,12 @@ def merge_stress(
     out_dir: Path,
     secrets: frozenset[str],
     config: StressConfig | None,
+    missing: Sequence[str] = (),
 ) -> StressRun:
     """Merge shard files and judge the thresholds (the configured ones when `config` is
     given, else those the shards ran with); a bad file is a crashed suite naming it."""
     snapshots: list[Snapshot] = []
-    problems: list[str] = []
+    problems: list[str] = [f"{m}: the shard ran stress but left no stress data" for m in missing]
     for file in files:
         try:
             snapshots.append(Snapshot.read(file))

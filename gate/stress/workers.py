@@ -27,7 +27,7 @@ from gate.stress.http import HttpLoad, make_session
 from gate.stress.metrics import Snapshot
 from gate.stress.recorder import Endpoint, Recorder
 from gate.stress.schedule import Schedule, weighted_cycle
-from gate.stress.ws import hold_connections
+from gate.stress.ws import Exchange, hold_connections
 
 REPORT_S = 1.0
 TICK_S = 0.1
@@ -52,6 +52,7 @@ class WebSocketPlan:
     message: str
     replies: int
     interval_s: float
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,19 +152,18 @@ async def run_worker(
             jobs.append(load.open_model(schedule, t0, plan.index, plan.count, plan.max_requests))
         if plan.websocket is not None and plan.websocket.connections:
             ws = plan.websocket
+            exchange = Exchange(
+                ws.url, ws.headers, ws.message, ws.replies, ws.until, ws.interval_s, plan.timeout_s
+            )
             jobs.append(
                 hold_connections(
                     session,
                     rec,
-                    url=ws.url,
-                    headers=ws.headers,
+                    exchange,
                     connections=ws.connections,
-                    message=ws.message,
-                    replies=ws.replies,
-                    interval_s=ws.interval_s,
                     deadline=deadline,
-                    timeout_s=plan.timeout_s,
                     stopped=stopped,
+                    prefix=f"{plan.index}-",
                 )
             )
         delay = t0 - perf_counter()

@@ -1,16 +1,21 @@
-"""WebSocket load: N connections held for the run, each sending a message and timing replies.
+"""WebSocket load: N connections held for the run, each sending a message and timing the reply.
 
-`ws_connecting` times the handshake; `ws_msg_rtt` times one exchange (the message sent until
-the `replies`-th message back); a session closed by the server (or broken) before the run ends
-counts in `ws_session_failed` and, when the server sent a close code, in `ws_closes` by code
-(1011 "internal error" is the classic). A dropped session is reopened after a short pause, so
-the connection count holds for the run.
+`ws_connecting` times the handshake; `ws_msg_rtt` times one exchange: the message sent until
+the reply that ends it (the first message containing `until`, else the `replies`-th message).
+`{n}` in the message and in `until` becomes a token unique to the exchange, so a server that
+echoes it lets each reply be matched to its own message even when it broadcasts one user's
+events to all of that user's connections. A session closed by the server (or broken) before
+the run ends counts in `ws_session_failed` and, when the server sent a close code, in
+`ws_closes` by code (1011 "internal error" is the classic). A dropped session is reopened
+after a short pause, so the connection count holds for the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 from time import perf_counter
 
 import aiohttp
@@ -19,37 +24,48 @@ from gate.stress.http import error_kind
 from gate.stress.recorder import Recorder
 
 _REOPEN_PAUSE_S = 0.2
+_ENDED = (
+    aiohttp.WSMsgType.CLOSE,
+    aiohttp.WSMsgType.CLOSING,
+    aiohttp.WSMsgType.CLOSED,
+    aiohttp.WSMsgType.ERROR,
+)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What each connection does: send `message` every `interval_s`, wait for the reply."""
+
+    url: str
+    headers: dict[str, str]
+    message: str
+    replies: int  # used when `until` is None; 0: send only, time nothing
+    until: str | None
+    interval_s: float
+    timeout_s: float
+
+
+class _Ended(Exception):
+    """The server closed the session (or it broke) before the run ended."""
 
 
 async def hold_connections(
     session: aiohttp.ClientSession,
     recorder: Recorder,
+    exchange: Exchange,
     *,
-    url: str,
-    headers: dict[str, str],
     connections: int,
-    message: str,
-    replies: int,
-    interval_s: float,
     deadline: float,
-    timeout_s: float,
     stopped: Callable[[], bool],
+    prefix: str = "",
 ) -> None:
     """Run `connections` sessions until `deadline` (a `perf_counter` time) or a stop."""
+    sequence = itertools.count()
 
     async def one() -> None:
         while not stopped() and perf_counter() < deadline:
             await _session(
-                session,
-                recorder,
-                url,
-                headers,
-                message,
-                replies,
-                interval_s,
-                deadline,
-                timeout_s,
-                stopped,
+                session, recorder, exchange, deadline, stopped, lambda: f"{prefix}{next(sequence)}"
             )
             if not stopped() and perf_counter() < deadline:
                 await asyncio.sleep(min(_REOPEN_PAUSE_S, max(deadline - perf_counter(), 0)))
@@ -60,22 +76,18 @@ async def hold_connections(
 async def _session(
     session: aiohttp.ClientSession,
     rec: Recorder,
-    url: str,
-    headers: dict[str, str],
-    message: str,
-    replies: int,
-    interval_s: float,
+    ex: Exchange,
     deadline: float,
-    timeout_s: float,
     stopped: Callable[[], bool],
+    token: Callable[[], str],
 ) -> None:
     rec.ws_attempts += 1
     start = perf_counter()
     try:
         ws = await session.ws_connect(
-            url,
-            headers=headers,
-            timeout=aiohttp.ClientWSTimeout(ws_receive=timeout_s, ws_close=min(timeout_s, 5.0)),
+            ex.url,
+            headers=ex.headers,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=min(ex.timeout_s, 5.0)),
             autoping=True,
             heartbeat=None,
         )
@@ -85,29 +97,20 @@ async def _session(
     rec.ws_connected(perf_counter() - start)
     try:
         while not stopped() and perf_counter() < deadline:
+            n = token()
             sent = perf_counter()
-            await ws.send_str(message)
-            for _ in range(replies):
-                remaining = deadline - perf_counter()
-                msg = await ws.receive(timeout=min(timeout_s, max(remaining, 0.001)))
-                if msg.type in (
-                    aiohttp.WSMsgType.CLOSE,
-                    aiohttp.WSMsgType.CLOSING,
-                    aiohttp.WSMsgType.CLOSED,
-                    aiohttp.WSMsgType.ERROR,
-                ):
-                    rec.ws_session_failed(ws.close_code, None if ws.close_code else "ws closed")
-                    return
-            if replies:
+            await ws.send_str(ex.message.replace("{n}", n))
+            until = ex.until.replace("{n}", n) if ex.until is not None else None
+            if await _await_reply(ws, ex, until, deadline):
                 rec.ws_message(perf_counter() - sent)
-            pause = min(interval_s, deadline - perf_counter())
-            if pause > 0:
-                await _idle(ws, pause, rec)
-                if ws.closed:
-                    return
+            next_send = sent + ex.interval_s
+            if next_send > deadline:
+                break
+            await _discard_until(ws, next_send)
+    except _Ended:
+        rec.ws_session_failed(ws.close_code, None if ws.close_code else "ws closed")
     except TimeoutError:
-        if perf_counter() < deadline:  # no reply within timeout_s: the session is broken
-            rec.ws_session_failed(None, "ws timeout")
+        rec.ws_session_failed(None, f"ws no reply within {ex.timeout_s:g} s")
     except Exception as exc:
         rec.ws_session_failed(ws.close_code, f"ws {error_kind(exc)}")
     finally:
@@ -115,19 +118,39 @@ async def _session(
             await ws.close()
 
 
-async def _idle(ws: aiohttp.ClientWebSocketResponse, pause: float, rec: Recorder) -> None:
-    """Wait between messages while still noticing a close the server sends meanwhile."""
-    try:
-        msg = await ws.receive(timeout=pause)
-    except TimeoutError:
-        return
-    if msg.type in (
-        aiohttp.WSMsgType.CLOSE,
-        aiohttp.WSMsgType.CLOSING,
-        aiohttp.WSMsgType.CLOSED,
-        aiohttp.WSMsgType.ERROR,
-    ):
-        rec.ws_session_failed(ws.close_code, None if ws.close_code else "ws closed")
+async def _await_reply(
+    ws: aiohttp.ClientWebSocketResponse, ex: Exchange, until: str | None, deadline: float
+) -> bool:
+    """Wait for the reply that ends the exchange; False when the run ended first."""
+    needed = 1 if until is not None else ex.replies
+    limit = perf_counter() + ex.timeout_s
+    run_ends_first = deadline <= limit  # then a wait that runs out is the end, not a timeout
+    while needed > 0:
+        left = min(limit, deadline) - perf_counter()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            msg = await ws.receive(timeout=left)
+        except TimeoutError:
+            if run_ends_first:
+                return False
+            raise
+        if msg.type in _ENDED:
+            raise _Ended
+        if until is None or (isinstance(msg.data, str) and until in msg.data):
+            needed -= 1
+    return ex.replies > 0 or until is not None
+
+
+async def _discard_until(ws: aiohttp.ClientWebSocketResponse, until: float) -> None:
+    """Wait for the next send time, dropping other messages, noticing a close at once."""
+    while (left := until - perf_counter()) > 0:
+        try:
+            msg = await ws.receive(timeout=left)
+        except TimeoutError:
+            return
+        if msg.type in _ENDED:
+            raise _Ended
 
 
 def _ws_error(exc: BaseException) -> str:
