@@ -376,3 +376,20 @@ def test_sharded_stress_merges_into_one_verdict(
     assert run.summary_of("shard") == ""
     # 2 shards x 25 requests/s x 2 s: the merged histogram holds both shards' requests.
     assert "| http\\_req\\_duration | 100 |" in run.summary_of("merge")
+
+
+def test_the_projects_own_ci_uses_the_action_on_the_demo(
+    tmp_path: Path, act_env: dict[str, Path]
+) -> None:
+    """`.github/workflows/ci.yml`'s dogfood job: `uses: ./` against the demo it starts itself."""
+    source = copy_action(tmp_path / "deploy-gate")
+    run = run_act(
+        source,
+        "workflow_dispatch",
+        {"inputs": {}, "ref": "refs/heads/main"},
+        **act_env,
+        extra=("-j", "dogfood"),
+    )
+    assert run.job_result == "success", run.tail()
+    assert run.outputs("gate")["verdict"] == "pass"
+    assert "deploy-gate: pass" in run.summary
