@@ -267,10 +267,27 @@ def step_run(env: Mapping[str, str]) -> int:
     result = out / "result.json"
     result.unlink(missing_ok=True)  # a stale result must never be published as this run's
     argv = [sys.executable, "-m", "gate", *inputs.gate_argv()]
-    code = subprocess.run(argv, cwd=inputs.workdir, check=False).returncode
+    code, last_error = _run_teeing_stderr(argv, inputs.workdir)
     set_output("exit-code", str(code), env)
     set_output("result", str(result.resolve()) if result.is_file() else "", env)
+    if code == 2:  # usage/configuration: the reason is gate's own message; make it the annotation
+        _annotate(last_error or "gate exited 2 (usage or configuration error)", "deploy-gate")
     return 0
+
+
+def _run_teeing_stderr(argv: list[str], cwd: Path) -> tuple[int, str]:
+    """Run `argv`, passing its stderr through live; return its exit code and its last message
+    (from the last line starting `gate ` to the end: the command's error with its details)."""
+    lines: list[str] = []
+    with subprocess.Popen(argv, cwd=cwd, stderr=subprocess.PIPE, text=True, bufsize=1) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            lines = [*lines[-40:], line.rstrip("\n")]
+    starts = [i for i, line in enumerate(lines) if line.startswith("gate ")]
+    message = lines[starts[-1] :] if starts else lines[-1:]
+    return proc.returncode, "\n".join(line for line in message[:20] if line.strip())
 
 
 def step_outputs(env: Mapping[str, str]) -> int:
@@ -306,7 +323,7 @@ def step_finish(env: Mapping[str, str]) -> int:
     code, verdict = env.get("GATE_EXIT_CODE", ""), env.get("GATE_VERDICT", "")
     fail_on_block = _bool("fail-on-block", env.get("GATE_INPUT_FAIL_ON_BLOCK") or "true")
     if code == "2":
-        _annotate("gate could not run: a usage or configuration error (see the run step's log)")
+        print("deploy-gate: gate could not run: a usage or configuration error (annotated above)")
         return 2
     if verdict == "pass":
         print("deploy-gate: verdict pass")

@@ -388,6 +388,10 @@ def test_run_step_records_the_exit_code_and_never_fails(tmp_path: Path) -> None:
     assert code == 0, log
     assert outputs["exit-code"] == "2"
     assert outputs["result"] == ""
+    # gate's own message (naming the key) becomes the annotation, not a generic one.
+    [annotation] = [line for line in log.splitlines() if line.startswith("::error")]
+    assert "gate.toml: invalid configuration" in annotation, log
+    assert "no_such_key" in annotation, log
 
 
 def test_run_step_removes_a_stale_result(tmp_path: Path) -> None:

@@ -83,6 +83,21 @@ def test_bad_input_fails_the_check_step_naming_the_input(
     assert "gate/publish" not in run.step_results()
 
 
+def test_a_configuration_error_fails_the_job_with_gates_message(
+    tmp_path: Path, act_env: dict[str, Path]
+) -> None:
+    """`suites: stress` without a [stress] section: gate exits 2; its message is the annotation."""
+    inputs = {"target-url": "http://127.0.0.1:9/", "suites": "stress", "publish": "summary"}
+    run = dispatch(tmp_path, act_env, **inputs)
+    assert run.job_result == "failure", run.tail()
+    steps = run.step_results()
+    assert steps["gate/check"] == "success"  # the inputs are fine; the configuration is not
+    assert steps["gate/finish"] == "failure"
+    assert "gate/publish" not in steps  # no result.json: nothing to publish
+    errors = [r["msg"] for r in run.records if r.get("command") == "error"]
+    assert any("stress" in e and "not configured" in e for e in errors), errors
+
+
 JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="playwright" tests="2">
   <testcase classname="checkout" name="pays with a card" time="1.2"/>
