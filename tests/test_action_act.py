@@ -98,6 +98,18 @@ def test_a_configuration_error_fails_the_job_with_gates_message(
     assert any("stress" in e and "not configured" in e for e in errors), errors
 
 
+def test_python_is_set_up_only_when_asked_or_missing(
+    tmp_path: Path, act_env: dict[str, Path]
+) -> None:
+    """python3 >= 3.11 is on PATH here, so setup-python (a stand-in that fails) is skipped
+    everywhere else; `python-version` asks for it, and the stand-in's failure shows it ran."""
+    inputs = {"target-url": "http://127.0.0.1:9/", "python-version": "3.12", "publish": "none"}
+    run = dispatch(tmp_path, act_env, **inputs)
+    assert run.job_result == "failure", run.tail()
+    assert "the action tried to set Python up" in run.messages()
+    assert "gate/check" not in run.step_results()
+
+
 JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="playwright" tests="2">
   <testcase classname="checkout" name="pays with a card" time="1.2"/>
@@ -205,6 +217,7 @@ def test_post_deploy_passes_and_publishes_everywhere(
     assert outputs["summary-path"].endswith("/gate-results/summary.md")
     # The example's last step sees the outputs too.
     assert "deploy-gate verdict=pass outcome=passed tests=3 failed=0" in run.messages()
+    assert "the action tried to set Python up" not in run.messages()
     # The job summary carries the verdict and the checks.
     assert "deploy-gate: pass" in run.summary
     assert "3 tests" in run.summary
