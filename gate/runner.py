@@ -82,6 +82,7 @@ def run_suites(
     stream = stream if stream is not None else sys.stdout
     redactor = Redactor(config.secret_values)
     result = RunnerResult()
+    _forget_earlier_runs(out_dir)
     if suites:
         print(f"gate: waiting for {redactor(target)} to be ready", file=stream, flush=True)
         not_ready = wait_ready(
@@ -103,6 +104,14 @@ def run_suites(
             smoke_blocked = name == "smoke" and _blocks(run, config, target)
     result.runs += junit_runs(extra_junit)
     return result
+
+
+def _forget_earlier_runs(out_dir: Path) -> None:
+    """Remove this runner's files from an earlier run into the same folder, so that a suite
+    that does not run this time cannot be mistaken for one that did."""
+    for name in SUITES:
+        (out_dir / "runs" / f"{name}.xml").unlink(missing_ok=True)
+        (out_dir / "logs" / f"{name}.log").unlink(missing_ok=True)
 
 
 def _run_check_suite(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.junit import JUnitData, read_junit
+from gate.junit import JUnitData, read_junit, suite_name_for
 from gate.junit.fold import parse_seconds
 from gate.model import CaseStatus
 from gate.redact import Redactor
@@ -280,3 +280,33 @@ def test_many_unique_tests_fold_without_python_objects_per_test(tmp_path: Path) 
     assert data.testcases == 20_021
     assert data.passed == 20_000
     assert statuses(data) == {"c0::t0": CaseStatus.FLAKY}
+
+
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [
+        ("reports/smoke.xml", "smoke"),
+        ("reports/TEST-com.example.Foo.xml", "TEST-com.example.Foo"),
+        ("reports/e2e/", "e2e"),
+        ("shards/*.xml", "shards"),
+        ("build/test-results/**/*.xml", "test-results"),
+    ],
+)
+def test_suite_names_for_inputs(
+    spec: str, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports" / "e2e").mkdir(parents=True)
+    assert suite_name_for(spec) == name
+
+
+def test_flaky_message_says_how_often_it_failed(tmp_path: Path) -> None:
+    report = tmp_path / "r.xml"
+    report.write_text(
+        '<testsuite name="s">'
+        + '<testcase classname="c" name="t"><failure message="timeout"/></testcase>' * 2
+        + '<testcase classname="c" name="t"/></testsuite>'
+    )
+    (case,) = read_junit([report]).cases
+    assert case.status is CaseStatus.FLAKY
+    assert case.message == "failed 2 times, then passed on a rerun: timeout"

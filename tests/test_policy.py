@@ -219,3 +219,26 @@ def test_policy_config_errors() -> None:
             {"policy": {"quarantine": [{"id": "a", "reason": "r"}, {"id": "a", "reason": "s"}]}},
             env={},
         )
+
+
+def test_counts_from_attributes_when_a_file_lists_no_testcases() -> None:
+    result = run_gate([SuiteRun("legacy", [DATA / "counts_only.xml"])])
+    assert result.outcome is Outcome.FAILED
+    assert result.reasons == [
+        "legacy: 2 tests failed according to <testsuite> attributes of a file that lists "
+        "no testcases",
+        "legacy: 1 of 10 tests skipped, budget 0",
+    ]
+    totals = result.totals
+    assert (totals.tests, totals.passed, totals.failed, totals.skipped) == (10, 7, 2, 1)
+
+
+def test_quarantined_flaky_test_is_counted_once(tmp_path: Path) -> None:
+    first = junit(tmp_path, "a", fail("t1"), ok("t2"))
+    second = tmp_path / "b.xml"
+    second.write_text('<testsuite name="a">' + ok("t1") + "</testsuite>")
+    policy = {"quarantine": [{"id": "t1", "reason": "known"}]}
+    result = run_gate([SuiteRun("smoke", [first, second])], policy)
+    totals = result.totals
+    assert (totals.tests, totals.passed, totals.flaky, totals.quarantined) == (2, 1, 0, 1)
+    assert result.outcome is Outcome.WARNED

@@ -348,12 +348,16 @@ def test_smoke_passes_then_e2e_runs(
 def test_smoke_blocking_skips_the_later_suites(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    stale = tmp_path / "out" / "runs" / "e2e.xml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<testsuite/>")  # from an earlier run into the same folder
     with launch(fault="http500", token="runner-token") as broken:
         runs, _ = gate_run(tmp_path, write_config(tmp_path, BASE_TOML), broken, monkeypatch)
     assert runs == [
         ("smoke", RunStatus.COMPLETED, ""),
         ("e2e", RunStatus.NOT_RUN, "smoke blocked"),
     ]
+    assert not stale.exists()
     assert "status 500, expected 201" in (tmp_path / "out" / "runs" / "smoke.xml").read_text()
 
 

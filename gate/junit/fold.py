@@ -288,13 +288,15 @@ def _fold(
         status = CaseStatus.SKIPPED
     message = record.message
     if status is CaseStatus.FLAKY and not message.startswith("passed on retry"):
-        message = f"failed, then passed on a rerun ({record.attempts + 1} attempts): {message}"
+        message = f"failed {_times(record.attempts)}, then passed on a rerun: {message}"
     elif record.attempts > 1 and status is not CaseStatus.SKIPPED:
         message = f"failed in all {record.attempts} attempts: {message}"
     suite, classname, name, file = key
+    short = clean_name(name, redact) or "(unnamed)"
+    owner = clean_name(classname, redact) or clean_name(suite, redact)
     return FoldedCase(
-        id=case_id(suite, classname, name, redact),
-        name=clean_name(name, redact) or "(unnamed)",
+        id=_join_id(owner, short),
+        name=short,
         status=status,
         message=message,
         detail=record.detail,
@@ -312,11 +314,18 @@ def case_id(suite: str, classname: str, name: str, redact: Redact | None = None)
     (jest-junit puts it first, mocha-junit-reporter last); `suite::name` when there is no
     classname (some go and k6 reports).
     """
-    name = clean_name(name, redact) or "(unnamed)"
-    owner = clean_name(classname, redact) or clean_name(suite, redact)
+    short = clean_name(name, redact) or "(unnamed)"
+    return _join_id(clean_name(classname, redact) or clean_name(suite, redact), short)
+
+
+def _join_id(owner: str, name: str) -> str:
     if not owner or name == owner or name.startswith(f"{owner} ") or name.endswith(f" {owner}"):
         return name
     return f"{owner}::{name}"
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 def _tier(case: Element) -> str | None:

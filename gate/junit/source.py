@@ -69,7 +69,7 @@ def _decoded(
             text = _TEXT_CONTROL.sub("?", decoder.decode(data))
         text = carry + text
         carry = ""
-        if "&#" in text:
+        if "#" in text and "&#" in text:  # one-character search first: memchr speed
             text, carry = _split_charref_tail(text)
             text = _BAD_CHARREF.sub("?", text)
         if text:
