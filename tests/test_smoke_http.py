@@ -72,6 +72,11 @@ origin = "https://app.example"
 method = "PUT"
 request_headers = ["X-Trace"]
 
+[[smoke.cors]]
+path = "/get"
+origin = "https://evil.example"
+allowed = false
+
 [smoke.https_redirect]
 http_url = "{httpbin}/get"
 """
@@ -102,14 +107,20 @@ def test_one_readable_testcase_per_check(smoke_run: Run) -> None:
         "security headers on /get: strict-transport-security, "
         "x-content-type-options, content-security-policy",
     ) in names
-    assert len(names) == 11, smoke_run.output
+    assert len(names) == 12, smoke_run.output
 
 
 def test_passing_checks_pass(smoke_run: Run) -> None:
     for name in ["GET /get -> 200 within 5000 ms", "POST /post -> 200", "anonymous request"]:
         assert smoke_run.case(name).outcome == "passed", smoke_run.case(name)
-    cors = [c for c in smoke_run.cases if c.classname == "smoke.cors"]
-    assert [c.outcome for c in cors] == ["passed"], cors
+    allowed = smoke_run.case("CORS preflight PUT /get from https://app.example allowed")
+    assert allowed.outcome == "passed", allowed
+
+
+def test_cors_origin_that_must_be_refused(smoke_run: Run) -> None:
+    case = smoke_run.case("CORS preflight GET /get from https://evil.example refused")
+    assert case.outcome == "failure"
+    assert "from https://evil.example: allowed, but this origin must be refused" in case.message
 
 
 def test_status_mismatch_names_status_and_body(smoke_run: Run) -> None:

@@ -15,10 +15,10 @@ from servers.tls import days, leaf, server_context, trustme_context
 
 from gate.checks import pytest_targets
 from gate.checks.client import make_client
-from gate.checks.probes import check_https_redirect
+from gate.checks.probes import check_http, check_https_redirect
 from gate.checks.tls import check_tls
 from gate.config import load_config
-from gate.config.checks import RedirectCheck, TlsCheck
+from gate.config.checks import HttpCheck, RedirectCheck, TlsCheck
 
 
 async def _hello_handler(request: web.Request) -> web.Response:
@@ -136,3 +136,14 @@ def test_tls_check_in_the_junit_of_a_real_run(ca: trustme.CA, ca_file: str, tmp_
     assert case.outcome == "failure"
     assert "minimum is 400 days" in case.message
     assert case.properties == {"priority": "p2"}
+
+
+def test_http_check_against_an_untrusted_certificate_is_not_retried(valid_url: str) -> None:
+    retries: list[str] = []
+    check = HttpCheck(path="/")
+    with (
+        make_client(valid_url, {}, on_retry=retries.append) as client,
+        pytest.raises(AssertionError, match=r"GET /: TLS error \(.*CERTIFICATE_VERIFY_FAILED"),
+    ):
+        check_http(client, check)
+    assert retries == []

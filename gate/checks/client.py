@@ -7,6 +7,7 @@ closed before answering); a slow answer or a 500 is the service's answer and is 
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Mapping
 
 import httpx
@@ -118,10 +119,20 @@ class RetryTransport(httpx.BaseTransport):
 
 
 def _is_network_error(exc: BaseException, method: str) -> bool:
+    if _is_tls_error(exc):
+        return False  # an untrusted certificate stays untrusted: no retry
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return True
     reset = isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError)
     return reset and method.upper() in _IDEMPOTENT
+
+
+def _is_tls_error(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def describe_network_error(exc: BaseException | None) -> str:
@@ -129,6 +140,8 @@ def describe_network_error(exc: BaseException | None) -> str:
     if exc is None:
         return "no error"
     text = str(exc) or type(exc).__name__
+    if _is_tls_error(exc):
+        return f"TLS error ({text})"
     if isinstance(exc, httpx.ConnectTimeout):
         return f"connect timeout ({text})"
     if isinstance(exc, httpx.TimeoutException):
