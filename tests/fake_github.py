@@ -31,15 +31,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fake_github_routes import (
-    FORBIDDEN,
-    NO_ACCESS,
-    REASONS,
-    ROUTES,
-    Ctx,
-    State,
-    create_comment,
-)
+try:
+    from fake_github_routes import FORBIDDEN, NO_ACCESS, REASONS, ROUTES, Ctx, State, create_comment
+except ModuleNotFoundError:  # imported as `tests.fake_github` (python -m tests.fake_github)
+    from tests.fake_github_routes import (
+        FORBIDDEN,
+        NO_ACCESS,
+        REASONS,
+        ROUTES,
+        Ctx,
+        State,
+        create_comment,
+    )
 
 REPO = "octo/demo"
 PERMISSIONS = ("pull-requests", "deployments", "statuses", "checks")

@@ -275,6 +275,15 @@ def _list_check_runs(ctx: Ctx) -> Answer:
     return 200, {"total_count": len(runs), "check_runs": runs}, {}
 
 
+def _list_annotations(ctx: Ctx) -> Answer:
+    run = ctx.state.check_runs.get(int(ctx.args[0]))
+    if run is None:
+        return 404, {"message": "Not Found"}, {}
+    return ctx.page(
+        list(run["annotations"]), f"/repos/{ctx.repository}/check-runs/{run['id']}/annotations"
+    )
+
+
 def _get_deployment(ctx: Ctx) -> Answer:
     d = ctx.state.deployments.get(int(ctx.args[0]))
     return (
@@ -299,4 +308,5 @@ ROUTES: list[tuple[str, str, str | None, Any]] = [
     ("POST", r"/check-runs", "checks", _create_check_run),
     ("PATCH", r"/check-runs/(\d+)", "checks", _update_check_run),
     ("GET", r"/commits/([0-9A-Za-z]+)/check-runs", None, _list_check_runs),
+    ("GET", r"/check-runs/(\d+)/annotations", None, _list_annotations),
 ]

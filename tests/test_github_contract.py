@@ -244,8 +244,9 @@ def test_every_api_operation_is_valid(prism_url: str) -> None:
         api.list_commit_statuses(SHA)
         api.find_check_run(SHA, "deploy-gate (staging)", "1-1-staging")
         api.update_check_run(4, {"output": {"title": "t", "summary": "s", "annotations": []}})
+        api.count_check_run_annotations(4)
     _assert_all_valid(proxy.exchanges)
-    assert len(proxy.exchanges) >= 8
+    assert len(proxy.exchanges) >= 9
 
 
 def test_the_harness_catches_an_invalid_request(prism_url: str) -> None:

@@ -166,3 +166,58 @@ def test_unknown_deployment_id_warns_with_the_id(fake_github: FakeGitHub, tmp_pa
     proc = _gate(tmp_path, env, "--deployment-id", "31337", "--surfaces", "deployment-status")
     assert proc.returncode == 0
     assert "deployment 31337 was not found in octo/demo (404)" in proc.stderr
+
+
+def test_deployment_status_event_end_to_end(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    fake_github.add_pull(7, SHA)
+    fake_github.add_deployment(42, SHA, "preview")
+    _workspace(tmp_path)
+    payload = {
+        "deployment_status": {"state": "success", "environment_url": "https://pr-7.example.com"},
+        "deployment": {"id": 42, "sha": SHA, "environment": "preview"},
+    }
+    env = {
+        **_event(tmp_path),
+        "GITHUB_EVENT_NAME": "deployment_status",
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_TOKEN": FakeGitHub.WRITE_TOKEN,
+    }
+    (tmp_path / "event.json").write_text(json.dumps(payload))
+    proc = _gate(tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
+    [status] = fake_github.deployment_statuses(42)
+    assert status["state"] == "failure"
+    assert status["environment"] == "preview"
+    assert status["environment_url"] == "https://pr-7.example.com"
+    assert status["log_url"] == "https://github.com/octo/demo/actions/runs/5"
+    [comment] = fake_github.comments(7)
+    assert comment["body"].startswith("<!-- deploy-gate:preview -->")
+    [commit] = fake_github.commit_statuses(SHA)
+    assert commit["context"] == "deploy-gate/preview"
+
+
+def test_two_concurrent_processes_leave_one_comment(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    fake_github.add_pull(7, SHA)
+    fake_github.barrier("GET", r"/issues/7/comments$", parties=2)  # both list before posting
+    _workspace(tmp_path)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        **_event(tmp_path),
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_TOKEN": FakeGitHub.WRITE_TOKEN,
+    }
+    argv = [sys.executable, "-m", "gate", "publish", "--surfaces", "comment"]
+    procs = [
+        subprocess.Popen(
+            argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    for proc in procs:
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0
+    assert fake_github.count("POST", r"/issues/7/comments$") == 2  # the race happened
+    assert len(fake_github.comments(7)) == 1

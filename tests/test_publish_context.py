@@ -137,3 +137,12 @@ def test_missing_payload_and_missing_event(tmp_path: Path) -> None:
         read_context(env, default_environment="s")
     with pytest.raises(UsageError, match="GITHUB_EVENT_NAME is not set"):
         read_context({"GITHUB_REPOSITORY": "o/r"}, default_environment="s")
+
+
+def test_malformed_workflow_run_is_a_usage_error(tmp_path: Path) -> None:
+    env = _env(tmp_path, "workflow_run", {"workflow_run": "nope"})
+    with pytest.raises(UsageError, match=r"workflow_run\.head_sha"):
+        read_context(env, default_environment="s")
+    env = _env(tmp_path, "workflow_run", {"workflow_run": {"head_sha": SHA, "pull_requests": 3}})
+    with pytest.raises(UsageError, match=r"workflow_run\.pull_requests"):
+        read_context(env, default_environment="s")

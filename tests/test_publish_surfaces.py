@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 from fake_github import FakeGitHub
 from github_fixtures import SHA, gate_result, pr_context, publish_to
 
+from gate.github import GitHubContext, PublishOptions, publish
 from gate.github.text import describe
 from gate.model import Outcome, Verdict
 
@@ -58,9 +60,12 @@ def test_descriptions_are_meaningful_and_at_most_140_chars(fake_github: FakeGitH
     ctx = pr_context(fake_github, pr=None, deployment_id=42)
     report = publish_to(fake_github, long, ctx, surfaces=["deployment-status", "commit-status"])
     assert report.warnings == []  # the fake answers 422 beyond 140 characters
-    for status in fake_github.deployment_statuses(42) + fake_github.commit_statuses(SHA):
-        assert len(status["description"]) <= 140
-        assert status["description"].startswith("blocked: 3 failed in a-suite")
+    [deployment] = fake_github.deployment_statuses(42)
+    [commit] = fake_github.commit_statuses(SHA)
+    assert len(deployment["description"]) <= 140
+    assert len(commit["description"]) <= 140
+    assert deployment["description"].startswith("deploy-gate blocked: 3 failed in a-suite")
+    assert commit["description"].startswith("blocked: 3 failed in a-suite")
 
 
 def test_unknown_deployment_is_a_warning_naming_the_id(fake_github: FakeGitHub) -> None:
@@ -185,6 +190,19 @@ def test_check_run_create_applied_then_failed_is_found_not_duplicated(
     assert len(run["annotations"]) == 60
 
 
+def test_annotation_batch_applied_then_failed_is_not_appended_twice(
+    fake_github: FakeGitHub,
+) -> None:
+    fake_github.fail_next("PATCH", r"/check-runs/\d+$", 502, applied=True)
+    result = gate_result([f"t{i}" for i in range(120)])
+    report = publish_to(fake_github, result, pr_context(fake_github), surfaces=["check-run"])
+    assert report.warnings == []
+    [run] = fake_github.check_runs()
+    assert len(run["annotations"]) == 120
+    assert [r.status for r in fake_github.calls("PATCH", r"/check-runs/\d+$")] == [502, 200]
+    assert fake_github.count("GET", r"/check-runs/\d+/annotations$") >= 1  # counted first
+
+
 def test_retry_after_beyond_the_budget_gives_up_with_a_warning(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
@@ -254,3 +272,25 @@ def test_dry_run_sends_nothing_and_prints_the_calls(
     assert "dry-run: POST /repos/octo/demo/deployments/42/statuses" in printed
     assert f"dry-run: POST /repos/octo/demo/statuses/{SHA}" in printed
     assert "dry-run: POST /repos/octo/demo/check-runs" in printed
+
+
+def test_unreachable_github_is_retried_then_a_warning(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = GitHubContext(
+        event="push",
+        repository="octo/demo",
+        api_url=f"http://127.0.0.1:{port}",
+        run_url=None,
+        sha=SHA,
+        environment="staging",
+    )
+    options = PublishOptions(
+        token="t0ken-value", budget_s=2, write_interval_s=0, step_summary=tmp_path / "s.md"
+    )
+    report = publish(gate_result(), ctx, ["commit-status", "summary"], options=options)
+    [warning] = report.warnings
+    assert "gave up after 2 attempt(s)" in warning
+    assert "ConnectionError" in warning
+    assert "deploy-gate: pass" in (tmp_path / "s.md").read_text()

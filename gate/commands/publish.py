@@ -58,6 +58,7 @@ def main(args: argparse.Namespace) -> int:
         budget_s=config.publish.budget_s,
         write_interval_s=config.publish.write_interval_s,
         fallback_path=_fallback_path(config.source),
+        workspace=env.get("GITHUB_WORKSPACE") or os.getcwd(),
         result_path=result_path,
         summary_path=summary_path if summary_path.is_file() else None,
         step_summary=_path(env.get("GITHUB_STEP_SUMMARY")),

@@ -59,6 +59,7 @@ class PublishOptions:
     budget_s: float = 60.0
     write_interval_s: float = 1.0
     fallback_path: str = "gate.toml"  # annotation path for tests without file information
+    workspace: str | None = None  # $GITHUB_WORKSPACE: absolute test paths are made relative
     result_path: Path | None = None
     summary_path: Path | None = None
     step_summary: Path | None = None  # $GITHUB_STEP_SUMMARY
@@ -95,14 +96,19 @@ def publish(
     if wanted and context is not None:
         _publish_github(result, context, wanted, dry_run, options, api, stream, report)
     run_url = context.run_url if context else None
-    if "summary" in surfaces and options.step_summary is not None:
+    if "summary" in surfaces and dry_run:
+        report.notes.append("dry-run: the step summary and outputs are not written")
+    elif "summary" in surfaces and options.step_summary is not None:
         _guard(report, "step summary", lambda: _summary(result, options, run_url, report))
-    elif "summary" in surfaces and not dry_run:
+    elif "summary" in surfaces:
         report.notes.append("step summary: skipped, GITHUB_STEP_SUMMARY is not set")
     output = options.output
     if output is not None and not dry_run:
         outputs = _outputs(result, options, report)
         _guard(report, "step outputs", lambda: write_outputs(output, outputs))
+    redact = Redactor(_secrets(options))  # warnings may quote GitHub's or requests' messages
+    report.warnings = [redact(w) for w in report.warnings]
+    report.notes = [redact(n) for n in report.notes]
     return report
 
 
@@ -126,6 +132,7 @@ def _publish_github(
     if not options.token and not dry_run:
         report.warnings.append("no GitHub token: nothing was posted to GitHub")
         return
+    owned: PyGithubApi | None = None  # built here, so closed here
     budget = Budget(options.budget_s)
     retrier = Retrier(budget)
     if api is None:
@@ -138,7 +145,7 @@ def _publish_github(
                 budget=budget,
                 write_interval_s=options.write_interval_s,
             )
-            api = PyGithubApi(gh, ctx.repository)
+            api = owned = PyGithubApi(gh, ctx.repository)
     secrets = _secrets(options)
     steps: dict[str, Callable[[], None]] = {
         "comment": lambda: _comment(result, ctx, api, retrier, secrets, report),
@@ -146,8 +153,12 @@ def _publish_github(
         "commit-status": lambda: _commit_status(result, ctx, api, retrier, report),
         "check-run": lambda: _check_run(result, ctx, api, retrier, options, report),
     }
-    for surface in wanted:
-        _guard(report, surface, steps[surface])
+    try:
+        for surface in wanted:
+            _guard(report, surface, steps[surface])
+    finally:
+        if owned is not None:
+            owned.close()
 
 
 def _guard(report: PublishReport, surface: str, step: Callable[[], object]) -> None:
@@ -267,6 +278,7 @@ def _check_run(
         run_url=ctx.run_url,
         environment=ctx.environment,
         fallback_path=options.fallback_path,
+        workspace=options.workspace,
         secrets=_secrets(options),
     )
     report.published.append(f"check run {name!r} ({check_id}) on {ctx.sha[:12]}")

@@ -45,6 +45,7 @@ class GitHubApi(Protocol):
     def create_check_run(self, payload: dict[str, Any]) -> int: ...
     def update_check_run(self, check_run_id: int, payload: dict[str, Any]) -> None: ...
     def find_check_run(self, sha: str, name: str, external_id: str) -> int | None: ...
+    def count_check_run_annotations(self, check_run_id: int) -> int: ...
 
 
 class PyGithubApi:
@@ -54,6 +55,10 @@ class PyGithubApi:
         self._gh = gh
         self._repo = gh.get_repo(repository)  # lazy: no request
         self._path = f"/repos/{repository}"
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._gh.close()
 
     def list_comments(self, pr: int) -> list[Comment]:
         return [_comment(c) for c in self._repo.get_issue(pr).get_comments()]
@@ -129,6 +134,20 @@ class PyGithubApi:
             if run.get("external_id") == external_id:
                 return int(run["id"])
         return None
+
+    def count_check_run_annotations(self, check_run_id: int) -> int:
+        count, page = 0, 1
+        while True:  # at most MAX_ANNOTATIONS / 100 pages
+            _, data = self._gh.requester.requestJsonAndCheck(
+                "GET",
+                f"{self._path}/check-runs/{check_run_id}/annotations",
+                parameters={"per_page": 100, "page": page},
+            )
+            batch = data if isinstance(data, list) else []
+            count += len(batch)
+            if len(batch) < 100:
+                return count
+            page += 1
 
 
 def _comment(c: Any) -> Comment:
@@ -211,6 +230,10 @@ class DryRunApi:
     def find_check_run(self, sha: str, name: str, external_id: str) -> int | None:
         self._say("GET", f"/commits/{sha}/check-runs?check_name={name}")
         return None
+
+    def count_check_run_annotations(self, check_run_id: int) -> int:
+        self._say("GET", f"/check-runs/{check_run_id}/annotations")
+        return 0
 
 
 def _summarize(body: Any) -> str:

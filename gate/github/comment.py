@@ -36,7 +36,7 @@ def comment_body(
     secrets: frozenset[str] = frozenset(),
 ) -> str:
     """The full body: marker, the rendered report, and a footer naming the environment."""
-    footer = f"\n<sub>deploy-gate · environment `{safe_environment(environment)}`</sub>\n"
+    footer = f"\n<sub>environment `{safe_environment(environment)}`</sub>\n"
     head = marker(environment) + "\n"
     budget = limit - len(head) - len(footer) - _ROOM
     text = render_markdown(result, limit=budget, run_url=run_url, secrets=secrets).rstrip("\n")

@@ -212,7 +212,7 @@ def _push(payload: dict[str, Any], base: _Base) -> dict[str, Any]:
 
 
 def _workflow_run(payload: dict[str, Any], base: _Base) -> dict[str, Any]:
-    pulls = payload.get("workflow_run", {}).get("pull_requests") or []
+    pulls = _get(payload, "workflow_run.pull_requests", list, required=False) or []
     numbers = tuple(
         p["number"] for p in pulls if isinstance(p, dict) and isinstance(p.get("number"), int)
     )

@@ -13,7 +13,7 @@ from github import GithubException
 
 from gate.github.api import GitHubApi
 from gate.github.client import PublishError, Retrier
-from gate.github.text import describe
+from gate.github.text import DESCRIPTION_PREFIX, describe
 from gate.model import GateResult, Outcome, Verdict
 
 
@@ -28,7 +28,9 @@ def deployment_payload(
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "state": deployment_state(result),
-        "description": describe(result),
+        # Deployment statuses have no context: the prefix says who judged, and lets a
+        # `deployment_status` workflow skip the statuses the gate itself posted.
+        "description": describe(result, prefix=DESCRIPTION_PREFIX),
         "environment": environment,
     }
     if log_url:

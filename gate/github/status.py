@@ -4,8 +4,7 @@ A check run needs the Actions `GITHUB_TOKEN` with `checks: write`; any other tok
 which the caller degrades to a warning. Annotations go 50 per request (GitHub's limit): the
 create carries the first 50, each further 50 are appended with a PATCH. Creating is guarded
 like every POST: a retry first looks for the check run by its `external_id` (this run's key).
-An annotation PATCH that failed after GitHub applied it may, when retried, repeat those
-annotations: a cosmetic duplicate, accepted rather than spending the budget on verification.
+Appending is not idempotent either: a retried PATCH first counts the check run's annotations.
 """
 
 from __future__ import annotations
@@ -66,7 +65,10 @@ def _same_status(status: dict[str, Any], payload: dict[str, Any]) -> bool:
 
 
 def build_annotations(
-    result: GateResult, fallback_path: str, secrets: frozenset[str] = frozenset()
+    result: GateResult,
+    fallback_path: str,
+    secrets: frozenset[str] = frozenset(),
+    workspace: str | None = None,
 ) -> list[dict[str, Any]]:
     """One annotation per failing test: its file and line when the JUnit had them.
 
@@ -78,16 +80,37 @@ def build_annotations(
     for suite in result.suites:
         for problem in suite.problems:
             if problem.outcome in _FAILING and len(out) < MAX_ANNOTATIONS:
-                out.append(_annotation(suite.name, problem, fallback_path, red))
+                out.append(_annotation(suite.name, problem, fallback_path, red, workspace))
     return out
 
 
-def _annotation(suite: str, problem: Problem, fallback_path: str, red: Redactor) -> dict[str, Any]:
-    path = (problem.file or "").replace("\\", "/")
+def repo_path(file: str | None, workspace: str | None) -> str | None:
+    """`file` relative to the repository, or None when it is not inside it.
+
+    JUnit files name test files relative to where the tool ran, or absolute
+    (`/home/runner/work/app/app/tests/test_x.py`); GitHub wants repository-relative paths.
+    """
+    if not file:
+        return None
+    path = file.replace("\\", "/")
+    if path.startswith("/"):
+        root = (workspace or "").replace("\\", "/").rstrip("/")
+        if not root or not path.startswith(root + "/"):
+            return None
+        path = path[len(root) + 1 :]
     while path.startswith("./"):
         path = path[2:]
-    path = path.lstrip("/") or fallback_path
-    line = problem.line if problem.line and problem.line > 0 and problem.file else 1
+    if not path or ".." in path.split("/"):
+        return None
+    return path
+
+
+def _annotation(
+    suite: str, problem: Problem, fallback_path: str, red: Redactor, workspace: str | None
+) -> dict[str, Any]:
+    found = repo_path(problem.file, workspace)
+    path = found or fallback_path
+    line = problem.line if found and problem.line and problem.line > 0 else 1
     message = problem.message or f"{problem.outcome} in {suite}"
     item: dict[str, Any] = {
         "path": path,
@@ -127,10 +150,11 @@ def publish_check_run(
     environment: str,
     fallback_path: str,
     secrets: frozenset[str] = frozenset(),
+    workspace: str | None = None,
 ) -> int:
     """Create the completed check run, then append annotations beyond the first 50."""
     output = check_run_output(result, run_url, environment, secrets)
-    batches = list(_batches(build_annotations(result, fallback_path, secrets))) or [[]]
+    batches = list(_batches(build_annotations(result, fallback_path, secrets, workspace))) or [[]]
     create: dict[str, Any] = {
         "name": name,
         "head_sha": sha,
@@ -149,14 +173,24 @@ def publish_check_run(
     check_id = retrier.run(f"check run {name!r}", attempt)
     for i, batch in enumerate(batches[1:], start=2):
         update = {"output": {**output, "annotations": batch}}
-        _append(api, retrier, check_id, update, f"check run annotations {i}/{len(batches)}")
+        sent = sum(len(b) for b in batches[:i])  # annotations on the check run after this one
+        _append(api, retrier, check_id, update, sent, f"check run annotations {i}/{len(batches)}")
     return check_id
 
 
 def _append(
-    api: GitHubApi, retrier: Retrier, check_id: int, update: dict[str, Any], what: str
+    api: GitHubApi,
+    retrier: Retrier,
+    check_id: int,
+    update: dict[str, Any],
+    expected: int,
+    what: str,
 ) -> None:
-    def attempt(_: int) -> None:
+    """PATCH one batch; a retry first counts the annotations, so a batch is never added twice."""
+
+    def attempt(n: int) -> None:
+        if n > 1 and api.count_check_run_annotations(check_id) >= expected:
+            return
         api.update_check_run(check_id, update)
 
     retrier.run(what, attempt)

@@ -12,6 +12,7 @@ from gate.model import GateResult, Outcome, SuiteResult, Verdict
 from gate.reports.escape import safe_text
 
 DESCRIPTION_LIMIT = 140
+DESCRIPTION_PREFIX = "deploy-gate "
 
 
 def clip(text: str, limit: int) -> str:
@@ -26,7 +27,7 @@ def headline(result: GateResult) -> str:
     return "blocked"
 
 
-def describe(result: GateResult, limit: int = DESCRIPTION_LIMIT) -> str:
+def describe(result: GateResult, limit: int = DESCRIPTION_LIMIT, *, prefix: str = "") -> str:
     """e.g. "blocked: 2 failed in smoke, 1 error in e2e" or "passed: 42 tests" (<= limit)."""
     parts = [_suite_part(s) for s in result.suites if s.outcome is not Outcome.PASSED]
     details = ", ".join(p for p in parts if p)
@@ -37,7 +38,7 @@ def describe(result: GateResult, limit: int = DESCRIPTION_LIMIT) -> str:
     if result.verdict is Verdict.PASS and details and not details[0].isdigit():
         details = f"{result.totals.tests} tests; {details}"
     # test names and reasons are untrusted: cleaned and redacted (statuses are plain text)
-    return safe_text(f"{headline(result)}: {details}", limit)
+    return safe_text(f"{prefix}{headline(result)}: {details}", limit)
 
 
 def _suite_part(suite: SuiteResult) -> str:
