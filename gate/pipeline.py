@@ -82,6 +82,7 @@ def emit(result: GateResult, runs: list[SuiteRun], out_dir: Path) -> int:
     junit_dir.mkdir(parents=True, exist_ok=True)
     _copy_suite_files(runs, junit_dir)
     write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for)
+    _drop_spools(runs)
     print_summary(result)
     return 0 if result.verdict is Verdict.PASS else 1
 
@@ -97,8 +98,21 @@ def _read(run: SuiteRun, redact: Redactor) -> JUnitData:
             stat = path.stat()
         except OSError:
             continue
+        previous = _ACCEPTED.get(path.resolve())
+        if previous is not None and previous[2] != spool:
+            previous[2].unlink(missing_ok=True)
         _ACCEPTED[path.resolve()] = (stat.st_size, stat.st_mtime_ns, spool)
     return data
+
+
+def _drop_spools(runs: list[SuiteRun]) -> None:
+    """Spools are used once: a long-lived process (a test session) must not pile them up."""
+    for run in runs:
+        for spec in run.junit:
+            for file in expand(spec).files:
+                entry = _ACCEPTED.pop(file.resolve(), None)
+                if entry is not None:
+                    entry[2].unlink(missing_ok=True)
 
 
 def _spool_dir() -> Path:

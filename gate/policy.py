@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 
 from gate.config.policy import PolicyConfig, QuarantineEntry, SuitePolicy
 from gate.junit import FoldedCase, JUnitData
+from gate.junit.text import clean_name
 from gate.model import (
     CaseStatus,
     Outcome,
@@ -54,7 +55,7 @@ def judge_suite(
     findings = _Findings(run.name, advisory=not own.blocking)
     if run.status is not RunStatus.COMPLETED:
         outcome, what = _RUN_STATUS[run.status]
-        detail = redact(run.detail.strip()) or "no detail given"
+        detail = clean_name(run.detail, redact) or "no detail given"  # one line, bounded
         findings.add(outcome, f"{what}: {detail}")
     _unreadable(data.errors, findings)
 

@@ -310,3 +310,55 @@ def test_flaky_message_says_how_often_it_failed(tmp_path: Path) -> None:
     (case,) = read_junit([report]).cases
     assert case.status is CaseStatus.FLAKY
     assert case.message == "failed 2 times, then passed on a rerun: timeout"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'<?xml version="1.0"?>\n<!-- a comment first -->\n<?pi x?>\n'
+        b'<!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/hostname">]><testsuite name="&x;"/>',
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE t [<!ENTITY x SYSTEM '
+        '"file:///etc/hostname">]><testsuite name="&x;"/>'.encode("utf-16"),
+        b'\xef\xbb\xbf<!DOCTYPE t SYSTEM "http://127.0.0.1:9/x.dtd"><testsuite/>',
+    ],
+    ids=["after-comment-and-pi", "utf-16", "bom-external-dtd"],
+)
+def test_every_doctype_is_refused(tmp_path: Path, content: bytes) -> None:
+    report = tmp_path / "r.xml"
+    report.write_bytes(content)
+    data = read_junit([report])
+    assert len(data.errors) == 1
+    assert "refused: the file declares a DTD" in data.errors[0]
+
+
+def test_undeclared_entity_is_a_parse_error(tmp_path: Path) -> None:
+    report = tmp_path / "r.xml"
+    report.write_text('<testsuite name="s"><testcase name="&secret;"/></testsuite>')
+    (error,) = read_junit([report]).errors
+    assert "undefined entity" in error
+
+
+def test_testcases_directly_under_testsuites_and_testcase_root(tmp_path: Path) -> None:
+    flat = tmp_path / "flat.xml"
+    flat.write_text('<testsuites name="all"><testcase name="a"/><testcase name="b"/></testsuites>')
+    lone = tmp_path / "lone.xml"
+    lone.write_text('<testcase name="a"><failure/></testcase>')
+    data = read_junit([flat, lone])
+    assert data.passed == 2
+    assert data.errors == [
+        f"{lone}: not a JUnit report: the root element is <testcase>, "
+        "expected <testsuites> or <testsuite>"
+    ]
+
+
+def test_gradle_test_retry_attempts_are_separate_testcases() -> None:
+    data = read_junit([DATA / "gradle_retry.xml"])
+    assert statuses(data) == {
+        "com.example.OrdersTest::cancelsOrder()": CaseStatus.FLAKY,
+        "com.example.OrdersTest::refundsOrder()": CaseStatus.FAILED,
+    }
+    assert data.passed == 2
+    refunds = next(c for c in data.cases if c.name == "refundsOrder()")
+    assert (
+        refunds.message == "failed in all 2 attempts: java.lang.IllegalStateException: no payment"
+    )

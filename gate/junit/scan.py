@@ -78,9 +78,9 @@ def _scan(
         for event, element in queue:
             tag = element.tag
             if tag == "testcase":  # the hot path: a million of these, keep it short
+                if parent is None:  # a testcase outside any suite, as the root
+                    raise JUnitReadError(_wrong_root(path, tag))
                 if event == "end":
-                    if parent is None:
-                        raise JUnitReadError(_wrong_root(path, tag))
                     add(suite, element)
                     del parent[:]
                 continue
