@@ -16,6 +16,7 @@ step is `python -m gate.action STEP`:
 from __future__ import annotations
 
 import difflib
+import glob
 import json
 import os
 import subprocess
@@ -124,10 +125,11 @@ def _merge_dirs(text: str, workdir: Path) -> list[str]:
     """Shard output folders (globs expanded here: `gate merge` takes folders)."""
     found: list[str] = []
     for pattern in _split(text, sep="\n,"):
-        matches = sorted(p for p in workdir.glob(pattern) if p.is_dir())
+        # glob.glob (not Path.glob): absolute patterns work too, and results stay as written.
+        matches = sorted(m for m in glob.glob(pattern, root_dir=workdir) if (workdir / m).is_dir())
         if not matches:
             raise InputError("merge", f"{pattern!r} matches no folder in {str(workdir)!r}")
-        found += [str(p.relative_to(workdir)) for p in matches]
+        found += matches
     return found
 
 

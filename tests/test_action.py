@@ -231,6 +231,8 @@ def test_shard_folders_mean_gate_merge(tmp_path: Path) -> None:
         "--out",
         "gate-results",
     ]
+    absolute = f"{tmp_path}/shards/other"
+    assert parse_inputs(env_of(working_directory=str(tmp_path), merge=absolute)).merge == [absolute]
 
 
 def test_suites_and_publish_lists(tmp_path: Path) -> None:
