@@ -125,6 +125,15 @@ def copy_action(dest: Path) -> Path:
     return dest
 
 
+def _host_env() -> dict[str, str]:
+    """act's own environment, which self-hosted steps inherit: without the variables of a
+    workflow this test may itself run in (CI), or of the gate, so each run sees only its own."""
+    prefixes = ("GITHUB_", "RUNNER_", "ACTIONS_", "GATE_", "INPUT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.pop("CI", None)
+    return {**env, "NO_COLOR": "1"}
+
+
 def run_act(
     repo: Path,
     event: str,
@@ -180,7 +189,7 @@ def run_act(
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # so a timeout can stop act and every step it started
-        env={**os.environ, "NO_COLOR": "1"},
+        env=_host_env(),
     )
     try:
         out, _ = proc.communicate(timeout=TIMEOUT_S)
