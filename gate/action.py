@@ -1,0 +1,362 @@
+"""The composite action's steps (`action.yml`), as testable Python instead of inline shell.
+
+The action passes its inputs to these steps only through the environment (`GATE_INPUT_*`,
+never `${{ }}` spliced into script text), so a crafted input cannot become shell code. Each
+step is `python -m gate.action STEP`:
+
+- `check`   validates every input and fails with a message naming the input;
+- `run`     runs `gate run` (`gate report` when only JUnit globs are given, `gate merge` when
+            shard folders are), records the exit code and never fails itself, so that
+            publishing still happens after a block;
+- `outputs` reads `result.json` and sets the action's outputs;
+- `publish` runs `gate publish` on the surfaces asked for (it sets the `comment-url` output);
+- `finish`  ends the job by the verdict (block fails the job when `fail-on-block` is true).
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from gate.config.publish import ALL_SURFACES
+from gate.config.schema import SUITES
+from gate.errors import GateError
+
+OUT_DIR = "gate-results"
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+class InputError(GateError):
+    """An action input is wrong. `name` is the input as the user spells it in `with:`."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"input `{name}`: {message}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The validated inputs, in the form the later steps use."""
+
+    mode: str  # "run", "report" or "merge"
+    target: str | None
+    config: str | None
+    suites: list[str] | None
+    publish: list[str]
+    junit: list[str] = field(default_factory=list)
+    merge: list[str] = field(default_factory=list)
+    fail_on_block: bool = True
+    workdir: Path = Path(".")
+
+    def gate_argv(self, out_dir: str = OUT_DIR) -> list[str]:
+        """The `gate` command line these inputs mean."""
+        argv = [self.mode]
+        if self.mode == "merge":
+            argv += self.merge
+        elif self.mode == "report":
+            argv += self.junit
+        else:
+            if self.target:
+                argv += ["--target", self.target]
+            if self.suites:
+                argv += ["--suites", ",".join(self.suites)]
+            for pattern in self.junit:
+                argv += ["--junit", pattern]
+        if self.config:
+            argv += ["--config", self.config]
+        return [*argv, "--out", out_dir]
+
+
+def parse_inputs(env: Mapping[str, str]) -> Inputs:
+    """Validate the `GATE_INPUT_*` variables; raise `InputError` naming the first bad input."""
+
+    def get(name: str) -> str:
+        return env.get("GATE_INPUT_" + name.upper().replace("-", "_"), "").strip()
+
+    workdir = Path(get("working-directory") or ".")
+    if not workdir.is_dir():
+        raise InputError("working-directory", f"{str(workdir)!r} is not a directory")
+    junit = _split(get("junit"), sep="\n,")
+    merge = _merge_dirs(get("merge"), workdir)
+    suites_text = get("suites")
+    alone = suites_text == "none" or not (suites_text or get("target-url"))
+    report_only = bool(junit) and alone and not merge
+    checks = not (report_only or merge)
+    suites = _suites(suites_text) if checks else None
+    config = _config(get("config"), workdir)
+    target = _target(get("target-url"), config, workdir, env) if checks else None
+    publish = _publish(get("publish"))
+    if publish and publish != ["summary"] and not get("github-token"):
+        raise InputError(
+            "github-token",
+            f"is empty while publish is {','.join(publish)!r}; give a token "
+            "(the default is the workflow's GITHUB_TOKEN) or set `publish: summary`",
+        )
+    return Inputs(
+        mode="merge" if merge else "report" if report_only else "run",
+        target=target,
+        config=config,
+        suites=suites,
+        publish=publish,
+        junit=junit,
+        merge=merge,
+        fail_on_block=_bool("fail-on-block", get("fail-on-block") or "true"),
+        workdir=workdir,
+    )
+
+
+def _split(text: str, sep: str = ",") -> list[str]:
+    items = [text]
+    for char in sep:
+        items = [part for item in items for part in item.split(char)]
+    return [item.strip() for item in items if item.strip()]
+
+
+def _merge_dirs(text: str, workdir: Path) -> list[str]:
+    """Shard output folders (globs expanded here: `gate merge` takes folders)."""
+    found: list[str] = []
+    for pattern in _split(text, sep="\n,"):
+        # glob.glob (not Path.glob): absolute patterns work too, and results stay as written.
+        matches = sorted(m for m in glob.glob(pattern, root_dir=workdir) if (workdir / m).is_dir())
+        if not matches:
+            raise InputError("merge", f"{pattern!r} matches no folder in {str(workdir)!r}")
+        found += matches
+    return found
+
+
+def _bool(name: str, text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise InputError(name, f"expected true or false, found {text!r}")
+
+
+def _known(name: str, value: str, known: Sequence[str]) -> None:
+    if value not in known:
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(
+            name, f"unknown value {value!r} (expected one of {', '.join(known)}){hint}"
+        )
+
+
+def _suites(text: str) -> list[str] | None:
+    if not text:
+        return None
+    suites = _split(text)
+    for suite in suites:
+        _known("suites", suite, SUITES)
+    return suites
+
+
+def _publish(text: str) -> list[str]:
+    if text in ("", "all"):
+        return list(ALL_SURFACES)
+    if text == "none":
+        return []
+    surfaces = _split(text)
+    for surface in surfaces:
+        _known("publish", surface, [*ALL_SURFACES, "all", "none"])
+    return list(ALL_SURFACES) if "all" in surfaces else surfaces
+
+
+def _config(text: str, workdir: Path) -> str | None:
+    """The `--config` to pass, or None to let `gate` find gate.toml / [tool.gate] itself."""
+    if not text:
+        return None
+    if (workdir / text).is_file():
+        return text
+    if text == "gate.toml":  # the default: fall back to [tool.gate] in pyproject.toml or defaults
+        return None
+    raise InputError("config", f"{text!r} does not exist (looked in {str(workdir.resolve())!r})")
+
+
+def _target(text: str, config: str | None, workdir: Path, env: Mapping[str, str]) -> str | None:
+    if text:
+        _check_url(text)
+        return text
+    if env.get("GATE_TARGET_URL"):
+        _check_url(env["GATE_TARGET_URL"])
+        return None
+    if _config_target(config, workdir):
+        return None
+    raise InputError(
+        "target-url",
+        "is empty: the event carries no deployment environment_url and the configuration has "
+        "no `target`; set `target-url: https://...`",
+    )
+
+
+def _check_url(text: str) -> None:
+    parts = urlsplit(text)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in text)
+    ):
+        raise InputError(
+            "target-url", f"expected an http(s) URL like https://host/, found {text!r}"
+        )
+
+
+def _config_target(config: str | None, workdir: Path) -> bool:
+    """Whether the configuration sets `target` (read without interpolation: presence only)."""
+    import tomllib
+
+    for name, table in ((config or "gate.toml", ()), ("pyproject.toml", ("tool", "gate"))):
+        path = workdir / name
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False  # `gate` itself reports the broken file with the key and line
+        for key in table:
+            data = data.get(key, {})
+        if name.endswith("pyproject.toml") and not data:
+            continue
+        return bool(data.get("target"))
+    return False
+
+
+def set_output(name: str, value: str, env: Mapping[str, str] | None = None) -> None:
+    """Append `name=value` to `$GITHUB_OUTPUT` (heredoc form, so any value is safe)."""
+    target = (os.environ if env is None else env).get("GITHUB_OUTPUT")
+    if not target:
+        print(f"{name}={value}")
+        return
+    delimiter = f"gate_{uuid.uuid4().hex}"
+    with open(target, "a", encoding="utf-8") as fh:
+        fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def _annotate(message: str, title: str = "deploy-gate") -> None:
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    print(
+        f"::error title={escape(title).replace(',', '%2C').replace(':', '%3A')}::{escape(message)}"
+    )
+
+
+def step_check(env: Mapping[str, str]) -> int:
+    try:
+        inputs = parse_inputs(env)
+    except InputError as exc:
+        _annotate(str(exc), title=f"deploy-gate input {exc.name}")
+        print(f"deploy-gate: {exc}", file=sys.stderr)
+        return 1
+    print(f"deploy-gate: gate {' '.join(inputs.gate_argv())}")
+    print(f"deploy-gate: publish to {','.join(inputs.publish) or 'nowhere'}")
+    set_output("publish", ",".join(inputs.publish), env)
+    return 0
+
+
+def step_run(env: Mapping[str, str]) -> int:
+    """Run gate; record its exit code and never fail, so that publishing still happens."""
+    inputs = parse_inputs(env)
+    out = inputs.workdir / OUT_DIR
+    result = out / "result.json"
+    result.unlink(missing_ok=True)  # a stale result must never be published as this run's
+    argv = [sys.executable, "-m", "gate", *inputs.gate_argv()]
+    code, last_error = _run_teeing_stderr(argv, inputs.workdir)
+    set_output("exit-code", str(code), env)
+    set_output("result", str(result.resolve()) if result.is_file() else "", env)
+    if code == 2:  # usage/configuration: the reason is gate's own message; make it the annotation
+        _annotate(last_error or "gate exited 2 (usage or configuration error)", "deploy-gate")
+    return 0
+
+
+def _run_teeing_stderr(argv: list[str], cwd: Path) -> tuple[int, str]:
+    """Run `argv`, passing its stderr through live; return its exit code and its last message
+    (from the last line starting `gate ` to the end: the command's error with its details)."""
+    lines: list[str] = []
+    with subprocess.Popen(argv, cwd=cwd, stderr=subprocess.PIPE, text=True, bufsize=1) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            lines = [*lines[-40:], line.rstrip("\n")]
+    starts = [i for i, line in enumerate(lines) if line.startswith("gate ")]
+    message = lines[starts[-1] :] if starts else lines[-1:]
+    return proc.returncode, "\n".join(line for line in message[:20] if line.strip())
+
+
+def step_outputs(env: Mapping[str, str]) -> int:
+    result = Path(env.get("GATE_RESULT", ""))
+    data = json.loads(result.read_text(encoding="utf-8"))
+    totals = data.get("totals", {})
+    failed = int(totals.get("failed", 0)) + int(totals.get("errors", 0))
+    summary = result.parent / "summary.md"
+    for name, value in (
+        ("verdict", str(data.get("verdict", "block"))),
+        ("outcome", str(data.get("outcome", "error"))),
+        ("tests", str(totals.get("tests", 0))),
+        ("failed", str(failed)),
+        ("result-path", str(result)),
+        ("summary-path", str(summary) if summary.is_file() else ""),
+    ):
+        set_output(name, value, env)
+    return 0
+
+
+def step_publish(env: Mapping[str, str]) -> int:
+    """`gate publish` with the surfaces and configuration of these inputs; its exit code."""
+    inputs = parse_inputs(env)
+    argv = [sys.executable, "-m", "gate", "publish", "--result", env.get("GATE_RESULT", "")]
+    argv += ["--surfaces", ",".join(inputs.publish)]
+    if inputs.config:
+        argv += ["--config", inputs.config]
+    return subprocess.run(argv, cwd=inputs.workdir, check=False).returncode
+
+
+def step_finish(env: Mapping[str, str]) -> int:
+    """Exit by the verdict; a usage error (2) or no result fails even without fail-on-block."""
+    code, verdict = env.get("GATE_EXIT_CODE", ""), env.get("GATE_VERDICT", "")
+    fail_on_block = _bool("fail-on-block", env.get("GATE_INPUT_FAIL_ON_BLOCK") or "true")
+    if code == "2":
+        print("deploy-gate: gate could not run: a usage or configuration error (annotated above)")
+        return 2
+    if verdict == "pass":
+        print("deploy-gate: verdict pass")
+        return 0
+    if not verdict:
+        _annotate(f"gate wrote no result (exit code {code or 'unknown'}): the verdict is block")
+        return 1
+    message = "deploy-gate: verdict block"
+    if not fail_on_block:
+        print(f"{message} (fail-on-block is false: the job goes on)")
+        return 0
+    _annotate(f"{message}; see the job summary for the reasons")
+    return 1
+
+
+STEPS = {
+    "check": step_check,
+    "run": step_run,
+    "outputs": step_outputs,
+    "publish": step_publish,
+    "finish": step_finish,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or args[0] not in STEPS:
+        print(f"usage: python -m gate.action {{{','.join(STEPS)}}}", file=sys.stderr)
+        return 2
+    return STEPS[args[0]](os.environ)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
