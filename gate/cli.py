@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from gate import __version__
 from gate.errors import UsageError
@@ -81,20 +84,60 @@ def _out(parser: argparse.ArgumentParser, required: bool = False) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = importlib.import_module(f"gate.commands.{args.command}")
+    name = args.command
     try:
+        _check_out(getattr(args, "out", None))
+        command = importlib.import_module(f"gate.commands.{name}")
         return int(command.main(args))
     except UsageError as exc:
-        print(f"gate {args.command}: {exc}", file=sys.stderr)
+        print(f"gate {name}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"gate {args.command}: interrupted: block", file=sys.stderr)
+        print(f"gate {name}: interrupted: block", file=sys.stderr)
         return EXIT_BLOCK
-    except Exception as exc:  # fail closed: an internal failure is a block, never a pass
+    except OSError as exc:  # the machine, not the gate: a full disk, a file that went away
+        _debug()
+        where = f"{exc.filename}: " if exc.filename else ""
         print(
-            f"gate {args.command}: internal error, the verdict is block: "
-            f"{type(exc).__name__}: {exc}\n"
-            "This is a bug in deploy-gate; please report it with the command you ran.",
+            f"gate {name}: {where}{exc.strerror or _text(exc)}: the verdict is block",
             file=sys.stderr,
         )
         return EXIT_BLOCK
+    except Exception as exc:  # fail closed: an internal failure is a block, never a pass
+        _debug()
+        print(
+            f"gate {name}: internal error, the verdict is block: "
+            f"{type(exc).__name__}: {_text(exc)}\n"
+            "This is a bug in deploy-gate; please report it with the command you ran "
+            f"(set {DEBUG_VAR}=1 to print the traceback).",
+            file=sys.stderr,
+        )
+        return EXIT_BLOCK
+
+
+DEBUG_VAR = "GATE_DEBUG"
+
+
+def _check_out(out: str | None) -> None:
+    """`--out` must be a folder or creatable as one: found before any suite runs, not after."""
+    if out is None:
+        return
+    path = Path(out)
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise UsageError(f"--out {out}: {part} is a file, not a folder")
+            return
+
+
+def _debug() -> None:
+    """With GATE_DEBUG=1, the traceback too (unredacted: for a person debugging locally)."""
+    if os.environ.get(DEBUG_VAR, "") not in ("", "0"):
+        traceback.print_exc(file=sys.stderr)
+
+
+def _text(exc: BaseException) -> str:
+    """The exception's message, credential shapes masked (it may quote a URL or a header)."""
+    from gate.redact import Redactor
+
+    return Redactor()(str(exc))[:500]

@@ -48,3 +48,51 @@ def test_pyproject_tool_gate_section(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_missing_explicit_config_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "nothing.xml", "--config", "/nonexistent/gate.toml"]) == 2
     assert "/nonexistent/gate.toml" in capsys.readouterr().err
+
+
+def test_out_that_is_a_file_is_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    assert main(["report", "nothing.xml", "--out", str(taken / "sub")]) == 2
+    assert f"{taken} is a file, not a folder" in capsys.readouterr().err
+
+
+def _raising(exc: BaseException) -> object:
+    def command(args: object) -> int:
+        raise exc
+
+    return command
+
+
+def test_internal_error_is_block_with_redacted_message_and_debug_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gate.commands.report
+
+    boom = RuntimeError("sent Authorization: Bearer abcdefgh12345678")
+    monkeypatch.setattr(gate.commands.report, "main", _raising(boom))
+    monkeypatch.delenv("GATE_DEBUG", raising=False)
+    assert main(["report", "x.xml"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error, the verdict is block: RuntimeError" in err
+    assert "abcdefgh12345678" not in err
+    assert "Traceback" not in err
+    assert "GATE_DEBUG=1" in err
+    monkeypatch.setenv("GATE_DEBUG", "1")
+    assert main(["report", "x.xml"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_os_error_is_block_naming_the_file_not_a_bug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gate.commands.report
+
+    denied = PermissionError(13, "Permission denied", "out/result.json")
+    monkeypatch.setattr(gate.commands.report, "main", _raising(denied))
+    assert main(["report", "x.xml"]) == 1
+    err = capsys.readouterr().err
+    assert "gate report: out/result.json: Permission denied: the verdict is block" in err
+    assert "bug" not in err
