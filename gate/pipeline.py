@@ -22,7 +22,7 @@ from gate.junit.merged import write_merged
 from gate.model import GateResult, Outcome, RunStatus, SuiteResult, SuiteRun, Totals, Verdict
 from gate.policy import combine, judge_suite
 from gate.redact import Redactor
-from gate.reports import print_summary, write_reports
+from gate.reports import print_summary, remove_reports, write_reports
 
 MERGED_NAME = "merged.xml"
 
@@ -87,13 +87,18 @@ def emit(
     `secrets` (the configured values) are masked again at render time, behind the reader's pass.
     """
     out_dir = Path(out_dir)
-    write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
-    junit_dir = out_dir / "junit"
-    junit_dir.mkdir(parents=True, exist_ok=True)
-    _copy_suite_files(runs, junit_dir)
-    write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for)
-    _drop_spools(runs)
-    print_summary(result, secrets=secrets)
+    try:
+        write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
+        junit_dir = out_dir / "junit"
+        junit_dir.mkdir(parents=True, exist_ok=True)
+        _copy_suite_files(runs, junit_dir)
+        write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for)
+        _drop_spools(runs)
+        print_summary(result, secrets=secrets)
+    except BaseException:
+        # The caller ends in a block; a result.json saying "pass" must not outlive that.
+        remove_reports(out_dir)
+        raise
     return 0 if result.verdict is Verdict.PASS else 1
 
 

@@ -210,3 +210,32 @@ def test_merged_file_is_the_same_with_or_without_the_readers_spool(tmp_path: Pat
     names = [c.get("name") for c in ET.fromstring(spooled).iter("testcase")]
     assert "jobs cancels a job" in names
     assert "refunds" in names
+
+
+def test_a_failed_rerun_leaves_no_earlier_result_to_publish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = write(tmp_path / "smoke.xml", PASS)
+    out = tmp_path / "out"
+    assert main(["report", str(report), "--out", str(out)]) == 0
+    assert (out / "result.json").is_file()
+    # A usage error this time: the earlier "pass" must not stay there for `gate publish`.
+    assert main(["report", str(report), "--out", str(out), "--config", "missing.toml"]) == 2
+    assert not (out / "result.json").exists()
+    assert not (out / "summary.md").exists()
+
+
+def test_emit_failing_after_writing_leaves_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gate.pipeline
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gate.pipeline, "print_summary", interrupted)
+    report = write(tmp_path / "smoke.xml", PASS)
+    out = tmp_path / "out"
+    assert main(["report", str(report), "--out", str(out)]) == 1
+    assert "interrupted: block" in capsys.readouterr().err
+    assert not (out / "result.json").exists()

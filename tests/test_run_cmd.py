@@ -148,3 +148,14 @@ def test_gate_run_blocks_when_the_target_never_gets_ready(
     assert any(
         r.startswith("readiness") and "connection refused" in r for r in result["reasons"]
     ), result["reasons"]
+
+
+def test_a_run_ending_in_usage_error_removes_the_earlier_result(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gate-results"
+    out.mkdir()
+    (out / "result.json").write_text('{"schema": 1, "verdict": "pass"}')
+    config.write_text("[smoke]\n")
+    assert main(["run"]) == 2
+    assert not (out / "result.json").exists()

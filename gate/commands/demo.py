@@ -30,6 +30,9 @@ def main(args: argparse.Namespace) -> int:
     if args.list_faults:
         print(describe_faults())
         return 0
+    from gate.reports import remove_reports
+
+    remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     fault = check_fault(args.fault)
     tokens = {name: f"demo-{secrets.token_urlsafe(18)}" for name in TOKEN_VARS}
     with _environment(tokens), interrupt_on_sigterm():

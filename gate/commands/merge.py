@@ -21,6 +21,7 @@ from gate.config import load_config
 from gate.errors import UsageError
 from gate.model import RunStatus, SuiteRun
 from gate.pipeline import MERGED_NAME, decide, emit
+from gate.reports import remove_reports
 from gate.stress.outcome import JUNIT_FILE
 from gate.stress.shards import merge_stress, shard_files
 
@@ -37,6 +38,7 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if any(out.resolve() == d.resolve() for d in dirs):
         raise UsageError(f"--out {out} is one of the shard directories; choose a new one")
+    remove_reports(out)  # no earlier result may outlive a failure of this one
     started = time.monotonic()
     shards = [(d, _result(d)) for d in dirs]
     runs = _suite_runs(shards)

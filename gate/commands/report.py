@@ -21,9 +21,11 @@ from gate.config.schema import GateConfig
 from gate.junit import expand, suite_name_for
 from gate.model import SuiteRun
 from gate.pipeline import decide, emit
+from gate.reports import remove_reports
 
 
 def main(args: argparse.Namespace) -> int:
+    remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     config = load_config(args.config)
     started = time.monotonic()
     runs = suite_runs(args.junit, config)

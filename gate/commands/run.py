@@ -27,6 +27,9 @@ NO_TARGET = (
 
 
 def main(args: argparse.Namespace) -> int:
+    from gate.reports import remove_reports  # loaded late, like the policy (see execute)
+
+    remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     config = load_config(args.config)
     target = args.target or os.environ.get("GATE_TARGET_URL") or config.target
     if not target:

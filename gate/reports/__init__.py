@@ -26,6 +26,7 @@ from gate.reports.workflow import workflow_commands
 __all__ = [
     "DEFAULT_LIMIT",
     "print_summary",
+    "remove_reports",
     "render_markdown",
     "result_json",
     "workflow_commands",
@@ -54,6 +55,16 @@ def write_reports(
     _write(paths["result"], result_json(result))
     _write(paths["summary"], render_markdown(result, run_url=run_url, secrets=secrets))
     return paths
+
+
+def remove_reports(out_dir: Path) -> None:
+    """Remove an earlier run's `result.json` and `summary.md` from `out_dir`.
+
+    Called before a run and when writing fails: a run that ends without a verdict (an interrupt,
+    a usage or internal error) must leave no result behind that `gate publish` could post as its.
+    """
+    for name in ("result.json", "summary.md"):
+        (out_dir / name).unlink(missing_ok=True)
 
 
 def _write(path: Path, text: str) -> None:
