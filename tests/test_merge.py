@@ -179,3 +179,19 @@ def test_config_thresholds_override_the_shards(tmp_path: Path) -> None:
     (judged,) = run.summary["thresholds"]
     assert (judged["expression"], judged["ok"]) == ("max<500", False)
     assert judged["message"].startswith("max=900.")
+
+
+@pytest.mark.parametrize("content", ['{"schema": 1, "suites": "x"}', "[1]", '{"schema": 7}'])
+def test_a_shard_result_of_another_shape_blocks_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    _fake_shard(tmp_path / "a", SMOKE_PASS)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "result.json").write_text(content)
+    out = tmp_path / "out"
+    assert main(["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)]) == 1
+    result = json.loads((out / "result.json").read_text())
+    assert any(
+        "b/result.json is missing, unreadable or not a deploy-gate" in r for r in result["reasons"]
+    )
+    assert "internal error" not in capsys.readouterr().err

@@ -19,7 +19,7 @@ from typing import Any
 
 from gate.config import load_config
 from gate.errors import UsageError
-from gate.model import RunStatus, SuiteRun
+from gate.model import GateResult, RunStatus, SuiteRun
 from gate.pipeline import MERGED_NAME, decide, emit
 from gate.reports import remove_reports
 from gate.stress.outcome import JUNIT_FILE
@@ -70,8 +70,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _result(shard: Path) -> dict[str, Any] | None:
+    """The shard's result.json when it is one deploy-gate wrote (schema and shape checked)."""
     try:
         data = json.loads((shard / "result.json").read_text(encoding="utf-8"))
+        GateResult.from_json(data)  # raises ValueError on another schema or shape
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -84,7 +86,8 @@ def _suite_runs(shards: list[tuple[Path, dict[str, Any] | None]]) -> list[SuiteR
             runs[f"shard {shard}"] = SuiteRun(
                 f"shard {shard}",
                 status=RunStatus.CRASHED,
-                detail=f"{shard}/result.json is missing or unreadable: the shard did not finish",
+                detail=f"{shard}/result.json is missing, unreadable or not a deploy-gate result: "
+                "the shard did not finish",
             )
             continue
         for file in sorted((shard / "junit").glob("*.xml")):
