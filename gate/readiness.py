@@ -35,12 +35,16 @@ class Probe:
     seen: str
 
 
-def validate_target(target: str) -> str:
-    """`target` without a trailing slash, or a usage error when it is not an http(s) URL."""
+def validate_target(target: str, redactor: Redactor | None = None) -> str:
+    """`target` without a trailing slash, or a usage error when it is not an http(s) URL.
+
+    The message quotes the target through `redactor`: one read from `${VAR}` is a secret.
+    """
     parts = urlsplit(target.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = (redactor or Redactor())(repr(target))
         raise UsageError(
-            f"target {target!r} is not a URL the gate can check: expected http:// or https:// "
+            f"target {shown} is not a URL the gate can check: expected http:// or https:// "
             "and a host, e.g. https://staging.example.com"
         )
     return target.strip().rstrip("/")

@@ -159,3 +159,14 @@ def test_a_run_ending_in_usage_error_removes_the_earlier_result(
     config.write_text("[smoke]\n")
     assert main(["run"]) == 2
     assert not (out / "result.json").exists()
+
+
+def test_a_target_from_an_env_variable_is_masked_in_the_usage_error(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config.write_text('target = "${SECRET_TARGET}"\n[smoke]\n')
+    monkeypatch.setenv("SECRET_TARGET", "internal-host-s3cr3t")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "is not a URL the gate can check" in err
+    assert "s3cr3t" not in err

@@ -18,6 +18,7 @@ from gate.config import load_config
 from gate.config.schema import GateConfig
 from gate.errors import ConfigError, UsageError
 from gate.readiness import validate_target
+from gate.redact import Redactor
 from gate.runner import run_suites, select_suites
 
 NO_TARGET = (
@@ -79,14 +80,15 @@ def execute(
     extra_junit: Sequence[str] = (),
 ) -> int:
     """Run, decide and emit: the path `gate run` and `gate demo` share. Returns the exit code."""
-    target = validate_target(target)
+    redact = Redactor(config.secret_values)
+    target = validate_target(target, redact)
     selected = select_suites(config, suites)
     if not selected and not extra_junit:
         raise UsageError(
             f"nothing to run: {config.source} configures none of the selected suites "
             "([smoke], [e2e], [stress]) and no --junit file was given"
         )
-    _check_stress_hosts(config, target, selected)
+    _check_stress_hosts(config, target, selected, redact)
     from gate.pipeline import decide, emit  # the policy and reports load only when needed
 
     started = time.monotonic()
@@ -109,7 +111,9 @@ def execute(
     return int(emit(result, ran.runs, out_dir, secrets=config.secret_values))
 
 
-def _check_stress_hosts(config: GateConfig, target: str, selected: Sequence[str]) -> None:
+def _check_stress_hosts(
+    config: GateConfig, target: str, selected: Sequence[str], redact: Redactor
+) -> None:
     """Load to a host other than the target's is a configuration error, found before any run."""
     if "stress" not in selected or config.stress is None:
         return
@@ -117,4 +121,4 @@ def _check_stress_hosts(config: GateConfig, target: str, selected: Sequence[str]
 
     problems = check_hosts(config.stress, target)
     if problems:
-        raise ConfigError(f"{config.source}: " + "; ".join(problems))
+        raise ConfigError(f"{config.source}: " + redact("; ".join(problems)))
