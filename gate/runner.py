@@ -3,14 +3,15 @@
 `run_suites` never decides the verdict itself; it hands every suite's `SuiteRun` (JUnit files
 and how the run ended) to the policy. It only decides what not to spend time on: nothing runs
 against a target that never became ready, and when smoke blocks, e2e and stress are reported
-"not run" (inconclusive) instead of spending minutes against a broken deployment.
+"not run" (inconclusive) instead of spending minutes against a broken deployment. Whether smoke
+blocks is the policy's question, a later stage: the caller passes it in as `blocks`.
 """
 
 from __future__ import annotations
 
 import glob
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,7 +19,7 @@ from typing import Any, TextIO
 from gate.checks.client import auth_headers
 from gate.config.schema import SUITES, GateConfig
 from gate.errors import UsageError
-from gate.model import RunStatus, SuiteRun, Verdict
+from gate.model import RunStatus, SuiteRun
 from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
@@ -72,8 +73,14 @@ def run_suites(
     out_dir: Path,
     extra_junit: Sequence[str] = (),
     stream: TextIO | None = None,
+    blocks: Callable[[SuiteRun], bool] | None = None,
 ) -> RunnerResult:
-    """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`."""
+    """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`.
+
+    `blocks(run)` says whether a completed smoke run blocks on its own (the policy's answer);
+    when it does, or smoke did not complete, e2e and stress are not run. Without `blocks`, only
+    a smoke run that did not complete stops them.
+    """
     target = validate_target(target)
     unknown = [name for name in suites if name not in SUITES]
     if unknown:
@@ -101,7 +108,7 @@ def run_suites(
         else:
             run = _run_check_suite(name, config, config_path, target, out_dir, stream)
             result.runs.append(run)
-            smoke_blocked = name == "smoke" and _blocks(run, config, target)
+            smoke_blocked = name == "smoke" and _blocks(run, blocks)
     result.runs += junit_runs(extra_junit)
     return result
 
@@ -143,13 +150,10 @@ def _run_check_suite(
     return run
 
 
-def _blocks(run: SuiteRun, config: GateConfig, target: str) -> bool:
-    """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
+def _blocks(run: SuiteRun, blocks: Callable[[SuiteRun], bool] | None) -> bool:
     if run.status is not RunStatus.COMPLETED:
         return True
-    from gate.pipeline import decide
-
-    return decide([run], config, target=target).verdict is Verdict.BLOCK
+    return blocks is not None and blocks(run)
 
 
 def _run_stress(

@@ -170,3 +170,37 @@ def test_a_target_from_an_env_variable_is_masked_in_the_usage_error(
     err = capsys.readouterr().err
     assert "is not a URL the gate can check" in err
     assert "s3cr3t" not in err
+
+
+def test_gate_run_asks_the_policy_whether_smoke_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gate.commands.run
+    from gate.config import validate_config
+    from gate.model import SuiteRun
+    from gate.runner import RunnerResult
+
+    asked: dict[str, Any] = {}
+
+    def fake_run_suites(*args: object, **kwargs: Any) -> RunnerResult:
+        asked.update(kwargs)
+        return RunnerResult()
+
+    monkeypatch.setattr(gate.commands.run, "run_suites", fake_run_suites)
+    config = validate_config({"smoke": {}, "policy": {"block_tiers": ["p1"]}}, env={})
+    gate.commands.run.execute(
+        config, config_path=None, target="http://127.0.0.1:1", suites=None, out_dir=tmp_path
+    )
+    blocks = asked["blocks"]
+
+    def smoke(tier: str) -> SuiteRun:
+        file = tmp_path / f"smoke-{tier}.xml"
+        file.write_text(
+            '<testsuite><testcase classname="c" name="t"><properties><property name="priority"'
+            f' value="{tier}"/></properties><failure message="m"/></testcase></testsuite>'
+        )
+        return SuiteRun("smoke", [file])
+
+    assert blocks(smoke("p1")) is True
+    assert blocks(smoke("p4")) is False  # a relaxed tier warns: e2e and stress still run
+    capsys.readouterr()

@@ -18,7 +18,8 @@ from gate.config import load_config, validate_config
 from gate.config.checks import ReadinessConfig
 from gate.demo import launch
 from gate.errors import ConfigError, UsageError
-from gate.model import RunStatus
+from gate.model import RunStatus, Verdict
+from gate.pipeline import decide
 from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
 from gate.runner import junit_runs, run_suites, select_suites
@@ -329,6 +330,7 @@ def gate_run(
         suites=select_suites(config, None),
         out_dir=tmp_path / "out",
         stream=out,
+        blocks=lambda run: decide([run], config, target=target).verdict is Verdict.BLOCK,
         **extra,  # type: ignore[arg-type]
     )
     return [(r.name, r.status, r.detail) for r in result.runs], out.getvalue()

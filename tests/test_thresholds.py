@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from gate.stress.metrics import Snapshot, new_histogram
-from gate.stress.thresholds import (
+from gate.config.thresholds import (
     evaluate,
     parse_duration,
     parse_expression,
     parse_key,
     parse_threshold,
 )
+from gate.stress.metrics import Snapshot, new_histogram
 
 
 @pytest.mark.parametrize(

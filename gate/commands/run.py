@@ -17,6 +17,7 @@ from pathlib import Path
 from gate.config import load_config
 from gate.config.schema import GateConfig
 from gate.errors import ConfigError, UsageError
+from gate.model import SuiteRun, Verdict
 from gate.readiness import validate_target
 from gate.redact import Redactor
 from gate.runner import run_suites, select_suites
@@ -91,6 +92,10 @@ def execute(
     _check_stress_hosts(config, target, selected, redact)
     from gate.pipeline import decide, emit  # the policy and reports load only when needed
 
+    def blocks(run: SuiteRun) -> bool:
+        """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
+        return decide([run], config, target=target).verdict is Verdict.BLOCK
+
     started = time.monotonic()
     with interrupt_on_sigterm():
         ran = run_suites(
@@ -100,6 +105,7 @@ def execute(
             suites=selected,
             out_dir=out_dir,
             extra_junit=extra_junit,
+            blocks=blocks,
         )
     result = decide(
         ran.runs,

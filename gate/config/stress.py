@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from gate.config.base import Section
-from gate.stress.thresholds import (
+from gate.config.thresholds import (
     parse_duration,
     parse_expression,
     parse_key,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from gate.stress.thresholds import Judgement
+from gate.config.thresholds import Judgement
 
 CLASSNAME = "stress.thresholds"
 RUN_CLASSNAME = "stress.run"

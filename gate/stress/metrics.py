@@ -91,7 +91,7 @@ class Snapshot:
             mine_w.errors += theirs_w.errors
             mine_w.hist.add(theirs_w.hist)
 
-    # --- MetricSource (gate.stress.thresholds) -------------------------------------------
+    # --- MetricSource (gate.config.thresholds) -------------------------------------------
     def trend(self, key: str, aggregation: str, percentile: float | None) -> float | None:
         hist = self.histograms.get(key)
         if hist is None or hist.get_total_count() == 0:

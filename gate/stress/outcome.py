@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gate.config.thresholds import Judgement, Threshold, evaluate, parse_threshold
 from gate.model import RunStatus, SuiteRun
 from gate.redact import Redactor
 from gate.stress.junit import write_junit
 from gate.stress.metrics import Snapshot, trend_summary
-from gate.stress.thresholds import Judgement, Threshold, evaluate, parse_threshold
 
 SHARD_FILE = "histograms.json"
 JUNIT_FILE = "stress.xml"

@@ -20,11 +20,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from gate.config.stress import StressConfig, check_hosts
+from gate.config.thresholds import evaluate
 from gate.errors import ConfigError
 from gate.stress.metrics import Snapshot, window_width
 from gate.stress.outcome import StressRun, combine_meta, finish, thresholds_from_meta
 from gate.stress.progress import Progress
-from gate.stress.thresholds import evaluate
 from gate.stress.workers import (
     TICK_S,
     EndpointPlan,

@@ -1,9 +1,9 @@
 """k6's threshold language: `p(95)<500` on `http_req_duration{endpoint:GET /health}`.
 
-Parsing lives here with no heavy imports so the configuration loader can validate thresholds
-(exit 2 naming the bad part) without importing the load engine. Evaluation works on any
-`MetricSource`, the merged view of one run or of several shards, so `gate run` and `gate merge`
-judge thresholds the same way.
+The language is part of the configuration, so it lives with it (data flows config -> stress,
+never back): the loader validates thresholds (exit 2 naming the bad part) without importing the
+load engine. Evaluation works on any `MetricSource`, the merged view of one run or of several
+shards, so `gate run` and `gate merge` judge thresholds the same way.
 """
 
 from __future__ import annotations
