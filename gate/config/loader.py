@@ -35,7 +35,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     if explicit is not None:
         file = Path(explicit)
         if not file.is_file():
-            raise ConfigError(f"{file}: configuration file not found (from --config/GATE_CONFIG)")
+            what = "is a folder, not a file" if file.is_dir() else "configuration file not found"
+            raise ConfigError(f"{file}: {what} (from --config/GATE_CONFIG)")
         return _load_file(file, env)
     if Path("gate.toml").is_file():
         return _load_file(Path("gate.toml"), env)
@@ -81,6 +82,10 @@ def _read_toml(file: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; a wrong editor encoding lands here
+        raise ConfigError(
+            f"{file}: not valid TOML: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
 
