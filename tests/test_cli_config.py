@@ -101,7 +101,7 @@ def test_os_error_is_block_naming_the_file_not_a_bug(
 def test_config_that_is_not_utf8_or_a_folder_is_usage_error(tmp_path: Path) -> None:
     latin = tmp_path / "gate.toml"
     latin.write_bytes(b'target = "caf\xe9"\n')
-    with pytest.raises(ConfigError, match=r"gate.toml: not valid TOML: not UTF-8 text \(byte 14\)"):
+    with pytest.raises(ConfigError, match=r"gate.toml: not valid TOML: not UTF-8 text \(byte 13\)"):
         load_config(latin, env={})
     with pytest.raises(ConfigError, match="is a folder, not a file"):
         load_config(tmp_path, env={})
