@@ -146,3 +146,9 @@ def test_malformed_workflow_run_is_a_usage_error(tmp_path: Path) -> None:
     env = _env(tmp_path, "workflow_run", {"workflow_run": {"head_sha": SHA, "pull_requests": 3}})
     with pytest.raises(UsageError, match=r"workflow_run\.pull_requests"):
         read_context(env, default_environment="s")
+
+
+def test_api_url_that_is_not_a_url_is_a_usage_error(tmp_path: Path) -> None:
+    env = _env(tmp_path, "push", {"after": SHA}, GITHUB_API_URL="api.github.example")
+    with pytest.raises(UsageError, match="GITHUB_API_URL must be an http"):
+        read_context(env, default_environment="s")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gate.errors import UsageError
 
@@ -241,7 +242,7 @@ def _finish(
     return GitHubContext(
         event=base.event,
         repository=base.repository,
-        api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        api_url=_api_url(env.get("GITHUB_API_URL")),
         run_url=fields.get("run_url") or base.run_url,
         sha=overrides.sha or fields.get("sha") or env.get("GITHUB_SHA") or None,
         environment=environment,
@@ -253,6 +254,17 @@ def _finish(
         fork=bool(fields.get("fork")),
         run_key=run_key,
     )
+
+
+def _api_url(value: str | None) -> str:
+    """GITHUB_API_URL (GitHub Enterprise, tests), checked here: the client cannot use a non-URL."""
+    url = (value or "https://api.github.com").strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"GITHUB_API_URL must be an http(s) URL such as https://api.github.com, found {value!r}"
+        )
+    return url
 
 
 def _int_or_none(value: str | None, name: str) -> int | None:
