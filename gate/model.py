@@ -174,7 +174,7 @@ class GateResult:
                 "this result.json was written by another version of deploy-gate"
             )
         try:
-            return cls(
+            result = cls(
                 verdict=Verdict(data["verdict"]),
                 outcome=Outcome(data["outcome"]),
                 reasons=[str(r) for r in data.get("reasons", [])],
@@ -186,6 +186,13 @@ class GateResult:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid result.json content: {exc!r}") from exc
+        passes = result.outcome in (Outcome.PASSED, Outcome.WARNED)
+        if (result.verdict is Verdict.PASS) != passes:  # never post a pass the outcome denies
+            raise ValueError(
+                f"invalid result.json content: verdict {result.verdict} contradicts "
+                f"outcome {result.outcome}"
+            )
+        return result
 
 
 def _suite_from_json(data: dict[str, Any]) -> SuiteResult:

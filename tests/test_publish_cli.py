@@ -221,3 +221,16 @@ def test_two_concurrent_processes_leave_one_comment(
         assert proc.returncode == 0
     assert fake_github.count("POST", r"/issues/7/comments$") == 2  # the race happened
     assert len(fake_github.comments(7)) == 1
+
+
+def test_a_result_whose_verdict_contradicts_its_outcome_is_refused(tmp_path: Path) -> None:
+    from gate.commands.publish import read_result
+    from gate.errors import UsageError
+
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"schema": 1, "verdict": "pass", "outcome": "failed"}))
+    with pytest.raises(UsageError, match="verdict pass contradicts outcome failed"):
+        read_result(path)
+    path.write_text(json.dumps({"schema": 1, "verdict": "block", "outcome": "warned"}))
+    with pytest.raises(UsageError, match="verdict block contradicts outcome warned"):
+        read_result(path)
