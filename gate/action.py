@@ -327,9 +327,14 @@ def step_finish(env: Mapping[str, str]) -> int:
     if code == "2":
         print("deploy-gate: gate could not run: a usage or configuration error (annotated above)")
         return 2
-    if verdict == "pass":
+    if verdict == "pass" and code == "0":
         print("deploy-gate: verdict pass")
         return 0
+    if verdict == "pass":  # gate failed after writing its result: that pass does not stand
+        _annotate(
+            f"gate ended with exit code {code or 'unknown'} after a pass: the verdict is block"
+        )
+        return 1
     if not verdict:
         _annotate(f"gate wrote no result (exit code {code or 'unknown'}): the verdict is block")
         return 1

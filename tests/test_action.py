@@ -375,6 +375,7 @@ def test_outputs_step_reads_result_json(tmp_path: Path) -> None:
         ({"GATE_EXIT_CODE": "1", "GATE_VERDICT": "block", "GATE_INPUT_FAIL_ON_BLOCK": "false"}, 0),
         ({"GATE_EXIT_CODE": "2", "GATE_VERDICT": "", "GATE_INPUT_FAIL_ON_BLOCK": "false"}, 2),
         ({"GATE_EXIT_CODE": "1", "GATE_VERDICT": ""}, 1),  # crashed before writing a result
+        ({"GATE_EXIT_CODE": "1", "GATE_VERDICT": "pass"}, 1),  # failed after writing one
         ({"GATE_EXIT_CODE": "", "GATE_VERDICT": "", "GATE_INPUT_FAIL_ON_BLOCK": "false"}, 1),
     ],
 )
