@@ -148,16 +148,6 @@ class SmokeConfig(Section):
     https_redirect: RedirectCheck | None = None
     websocket: list[WebSocketCheck] = Field(default_factory=list)
 
-    def is_empty(self) -> bool:
-        return not (
-            self.http
-            or self.tls
-            or self.security_headers
-            or self.cors
-            or self.https_redirect
-            or self.websocket
-        )
-
 
 class E2EConfig(Section):
     """`[e2e]`: the user's pytest paths (run with the plugin) and declarative flows."""
