@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gate import __version__
-from gate.errors import UsageError
+from gate.errors import GateError, UsageError
 
 EXIT_PASS, EXIT_BLOCK, EXIT_USAGE = 0, 1, 2
 
@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"gate {name}: interrupted: block", file=sys.stderr)
+        return EXIT_BLOCK
+    except GateError as exc:  # raised on purpose, with a message for a person (not a bug)
+        print(f"gate {name}: {exc}\ngate {name}: the verdict is block", file=sys.stderr)
         return EXIT_BLOCK
     except OSError as exc:  # the machine, not the gate: a full disk, a file that went away
         _debug()

@@ -105,3 +105,18 @@ def test_config_that_is_not_utf8_or_a_folder_is_usage_error(tmp_path: Path) -> N
         load_config(latin, env={})
     with pytest.raises(ConfigError, match="is a folder, not a file"):
         load_config(tmp_path, env={})
+
+
+def test_a_gate_error_is_block_with_its_message_not_a_bug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gate.commands.demo
+    from gate.demo import DemoError
+
+    failed = DemoError("the demo service did not start: it exited with code 1")
+    monkeypatch.setattr(gate.commands.demo, "main", _raising(failed))
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert "gate demo: the demo service did not start: it exited with code 1" in err
+    assert "the verdict is block" in err
+    assert "bug" not in err
