@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from gate import __version__
-from gate.errors import GateError, UsageError
+from gate.errors import DEBUG_VAR, GateError, UsageError, print_debug_traceback
 
 EXIT_PASS, EXIT_BLOCK, EXIT_USAGE = 0, 1, 2
 
@@ -99,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gate {name}: {exc}\ngate {name}: the verdict is block", file=sys.stderr)
         return EXIT_BLOCK
     except OSError as exc:  # the machine, not the gate: a full disk, a file that went away
-        _debug()
+        print_debug_traceback()
         where = f"{exc.filename}: " if exc.filename else ""
         print(
             f"gate {name}: {where}{exc.strerror or _text(exc)}: the verdict is block",
@@ -107,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_BLOCK
     except Exception as exc:  # fail closed: an internal failure is a block, never a pass
-        _debug()
+        print_debug_traceback()
         print(
             f"gate {name}: internal error, the verdict is block: "
             f"{type(exc).__name__}: {_text(exc)}\n"
@@ -116,9 +114,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BLOCK
-
-
-DEBUG_VAR = "GATE_DEBUG"
 
 
 def _check_out(out: str | None) -> None:
@@ -131,12 +126,6 @@ def _check_out(out: str | None) -> None:
             if not part.is_dir():
                 raise UsageError(f"--out {out}: {part} is a file, not a folder")
             return
-
-
-def _debug() -> None:
-    """With GATE_DEBUG=1, the traceback too (unredacted: for a person debugging locally)."""
-    if os.environ.get(DEBUG_VAR, "") not in ("", "0"):
-        traceback.print_exc(file=sys.stderr)
 
 
 def _text(exc: BaseException) -> str:

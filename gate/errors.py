@@ -2,7 +2,14 @@
 
 `UsageError` (and its child `ConfigError`) ends in exit code 2 with the message alone; anything
 else that escapes a command is an internal failure, which is a block (exit 1), never a pass.
+With `GATE_DEBUG=1` the traceback of such a failure is printed too (`print_debug_traceback`).
 """
+
+import os
+import sys
+import traceback
+
+DEBUG_VAR = "GATE_DEBUG"
 
 
 class GateError(Exception):
@@ -15,3 +22,9 @@ class UsageError(GateError):
 
 class ConfigError(UsageError):
     """The configuration is invalid. The message names the file, the key, expected and found."""
+
+
+def print_debug_traceback() -> None:
+    """With GATE_DEBUG=1, print the exception being handled (unredacted: for local debugging)."""
+    if os.environ.get(DEBUG_VAR, "") not in ("", "0"):
+        traceback.print_exc(file=sys.stderr)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.config.schema import GateConfig
+from gate.errors import print_debug_traceback
 from gate.junit import JUnitData, expand, read_junit
 from gate.junit.inputs import is_glob
 from gate.junit.merged import write_merged
@@ -49,6 +50,7 @@ def decide(
             data = _read(run, redact)
             suites.append(judge_suite(run, data, config.policy, redact))
         except Exception as exc:  # fail closed
+            print_debug_traceback()
             suites.append(
                 SuiteResult(
                     name=run.name,

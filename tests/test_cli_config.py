@@ -120,3 +120,25 @@ def test_a_gate_error_is_block_with_its_message_not_a_bug(
     assert "gate demo: the demo service did not start: it exited with code 1" in err
     assert "the verdict is block" in err
     assert "bug" not in err
+
+
+def test_gate_debug_shows_the_traceback_of_a_suite_that_could_not_be_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gate.pipeline
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("policy bug")
+
+    monkeypatch.setattr(gate.pipeline, "judge_suite", broken)
+    report = tmp_path / "smoke.xml"
+    report.write_text('<testsuite><testcase classname="c" name="t"/></testsuite>')
+    args = ["report", str(report), "--out", str(tmp_path / "out")]
+    monkeypatch.delenv("GATE_DEBUG", raising=False)
+    assert main(args) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    monkeypatch.setenv("GATE_DEBUG", "1")
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "internal error while judging the suite: RuntimeError: policy bug" in captured.out
+    assert "Traceback (most recent call last)" in captured.err
