@@ -69,7 +69,7 @@ def decide(
         verdict=verdict,
         outcome=outcome,
         reasons=reasons,
-        target=target,
+        target=redact(target) if target else target,  # read from ${VAR}, it is a secret
         totals=totals,
         suites=suites,
         stress=stress,

@@ -71,7 +71,8 @@ def test_configured_secret_is_masked_in_every_output(
 ) -> None:
     monkeypatch.setenv("SHOP_KEY", "p4ss-w0rd-zz")
     config = tmp_path / "gate.toml"
-    config.write_text('secrets = ["${SHOP_KEY}"]\n')
+    monkeypatch.setenv("STAGING_URL", "https://ci:hunter2-x@staging.example.com")
+    config.write_text('target = "${STAGING_URL}"\nsecrets = ["${SHOP_KEY}"]\n')
     bad = (
         '<testcase classname="c" name="k"><failure message="key p4ss-w0rd-zz refused"/></testcase>'
     )
@@ -82,6 +83,7 @@ def test_configured_secret_is_masked_in_every_output(
     assert "refused" in printed
     for text in (printed, (out / "summary.md").read_text(), (out / "result.json").read_text()):
         assert "p4ss-w0rd-zz" not in text
+        assert "hunter2" not in text  # the target read from ${STAGING_URL} is a secret too
 
 
 def test_missing_path_and_empty_glob_block_naming_the_input(tmp_path: Path) -> None:
