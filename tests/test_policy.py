@@ -244,3 +244,13 @@ def test_quarantined_flaky_test_is_counted_once(tmp_path: Path) -> None:
     totals = result.totals
     assert (totals.tests, totals.passed, totals.flaky, totals.quarantined) == (2, 1, 0, 1)
     assert result.outcome is Outcome.WARNED
+
+
+def test_readiness_cannot_be_made_advisory() -> None:
+    """Otherwise a target that never came up would pass with nothing checked."""
+    from gate.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="readiness cannot be advisory"):
+        validate_config({"policy": {"suites": {"readiness": {"blocking": False}}}}, env={})
+    # Its other settings stay allowed.
+    validate_config({"policy": {"suites": {"readiness": {"blocking": True}}}}, env={})

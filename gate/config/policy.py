@@ -19,7 +19,7 @@ junit = ["reports/e2e/**/*.xml"]   # `gate report`: files matching these belong 
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gate.config.base import Section
 
@@ -57,6 +57,17 @@ class PolicyConfig(Section):
     untiered: Literal["block", "warn"] = "block"
     quarantine: list[QuarantineEntry] = Field(default_factory=list)
     suites: dict[str, SuitePolicy] = Field(default_factory=dict)
+
+    @field_validator("suites")
+    @classmethod
+    def _readiness_blocks(cls, suites: dict[str, SuitePolicy]) -> dict[str, SuitePolicy]:
+        readiness = suites.get("readiness")
+        if readiness is not None and not readiness.blocking:
+            raise ValueError(
+                "readiness cannot be advisory (blocking = false): when the target never becomes "
+                "ready no suite runs, so a warning there would pass a gate that checked nothing"
+            )
+        return suites
 
     @model_validator(mode="after")
     def _unique_quarantine(self) -> "PolicyConfig":
