@@ -89,11 +89,7 @@ def _redactor(config: pytest.Config) -> Redactor:
         return config.stash[_redactor_key]
     if _config_key not in config.stash:
         return Redactor()
-    gate = config.stash[_config_key]
-    secrets = set(gate.secret_values)
-    secrets.update(b for b in [gate.auth.bearer] if b)
-    secrets.update(i.bearer for i in gate.auth.identities.values() if i.bearer)
-    config.stash[_redactor_key] = Redactor(secrets)
+    config.stash[_redactor_key] = Redactor(config.stash[_config_key].secret_values)
     return config.stash[_redactor_key]
 
 

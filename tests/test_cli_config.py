@@ -142,3 +142,11 @@ def test_gate_debug_shows_the_traceback_of_a_suite_that_could_not_be_judged(
     captured = capsys.readouterr()
     assert "internal error while judging the suite: RuntimeError: policy bug" in captured.out
     assert "Traceback (most recent call last)" in captured.err
+
+
+def test_literal_bearer_tokens_are_secrets_too() -> None:
+    config = validate_config(
+        {"auth": {"bearer": "literal-tok-1", "identities": {"bob": {"bearer": "literal-tok-2"}}}},
+        env={},
+    )
+    assert {"literal-tok-1", "literal-tok-2"} <= config.secret_values

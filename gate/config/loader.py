@@ -71,6 +71,10 @@ def validate_config(
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source, key_prefix, secrets)) from None
     secrets.update(s for s in config.secrets if s)
+    # Bearer tokens are secrets even when written literally (the plugin masked them already,
+    # the gate's own outputs did not).
+    bearers = [config.auth.bearer, *(i.bearer for i in config.auth.identities.values())]
+    secrets.update(b for b in bearers if b)
     config._source = source
     config._secret_values = frozenset(secrets)
     return config
