@@ -195,3 +195,47 @@ def test_a_shard_result_of_another_shape_blocks_naming_it(
         "b/result.json is missing, unreadable or not a deploy-gate" in r for r in result["reasons"]
     )
     assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_shard_whose_stress_crashed_keeps_blocking_and_stale_histograms_are_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_shard(tmp_path / "a", SMOKE_PASS)
+    (tmp_path / "a" / "stress").mkdir()
+    (tmp_path / "a" / "stress" / "histograms.json").write_text("left by an earlier run")
+    out = tmp_path / "out"
+    assert main(["merge", str(tmp_path / "a"), "--out", str(out)]) == 0  # stale file ignored
+    assert [s["name"] for s in json.loads((out / "result.json").read_text())["suites"]] == ["smoke"]
+    data = json.loads((tmp_path / "a" / "result.json").read_text())
+    data["suites"].append(
+        {"name": "stress", "outcome": "error", "reasons": ["stress: crashed: RuntimeError: boom"]}
+    )
+    data.update(verdict="block", outcome="error")
+    (tmp_path / "a" / "result.json").write_text(json.dumps(data))
+    assert main(["merge", str(tmp_path / "a"), "--out", str(out)]) == 1
+    merged = json.loads((out / "result.json").read_text())
+    assert any("RuntimeError: boom" in r for r in merged["reasons"])
+    capsys.readouterr()
+
+
+@pytest.mark.slow
+def test_stress_that_crashed_in_one_shard_blocks_the_merged_stress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve({"GET /": ok}) as url:
+        _shard(tmp_path / "a", url, {"http_req_duration": ["p(99)<5000"]}, SMOKE_PASS)
+    _fake_shard(tmp_path / "b", SMOKE_PASS)
+    data = json.loads((tmp_path / "b" / "result.json").read_text())
+    data["suites"].append(
+        {"name": "stress", "outcome": "error", "reasons": ["stress: crashed: RuntimeError: boom"]}
+    )
+    data.update(verdict="block", outcome="error")
+    (tmp_path / "b" / "result.json").write_text(json.dumps(data))
+    out = tmp_path / "out"
+    assert main(["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)]) == 1
+    merged = json.loads((out / "result.json").read_text())
+    suites = {s["name"]: s for s in merged["suites"]}
+    assert suites["stress"]["outcome"] == "error"
+    assert any("RuntimeError: boom" in r for r in suites["stress"]["reasons"])
+    assert merged["stress"]["requests"] == 50  # shard a's data is still merged and shown
+    capsys.readouterr()

@@ -4,8 +4,9 @@ Each DIR is a `gate run` / `gate report` output directory (`result.json`, `junit
 `stress/histograms.json` when stress ran). The suites' JUnit files are read together (a test
 that ran in two shards is folded like a rerun); the stress histograms are merged losslessly and
 the thresholds judged again on the merged data; then the policy decides as for one run.
-A shard whose run did not complete (a suite crashed, timed out or did not run there) keeps
-that outcome: merging never turns a missing result into a pass.
+A shard whose run did not complete (a suite crashed, timed out or did not run there; stress
+included when it left no data) keeps that outcome: merging never turns a missing result into
+a pass.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def main(args: argparse.Namespace) -> int:
     shards = [(d, _result(d)) for d in dirs]
     runs = _suite_runs(shards)
     summary = None
-    stress_files = shard_files(dirs)
+    # Only shards whose result has stress data: a histograms file next to a result without it
+    # is left from an earlier run into the same folder.
+    stress_files = shard_files([d for d, r in shards if r is not None and r.get("stress")])
     if stress_files or any(r is not None and r.get("stress") for _, r in shards):
         missing = [
             str(d / "stress" / "histograms.json")
@@ -59,6 +62,11 @@ def main(args: argparse.Namespace) -> int:
             config=config.stress,
             missing=missing,
         )
+        failed = next((r for r in runs if r.name == "stress"), None)
+        if failed is not None:  # another shard's stress did not complete: that outcome stays
+            runs.remove(failed)
+            if stress.suite.status is RunStatus.COMPLETED:
+                stress.suite.status, stress.suite.detail = failed.status, failed.detail
         runs.append(stress.suite)
         summary = stress.summary
     target = config.target or next((r.get("target") for _, r in shards if r), None)
@@ -98,8 +106,8 @@ def _suite_runs(shards: list[tuple[Path, dict[str, Any] | None]]) -> list[SuiteR
         for suite in result.get("suites", []):
             name = str(suite.get("name", ""))
             status = _STATUS.get(str(suite.get("outcome")))
-            if name == "stress" or status is None:
-                continue
+            if status is None or (name == "stress" and result.get("stress")):
+                continue  # a stress run with data is judged again on the merged histograms
             run = runs.setdefault(name, SuiteRun(name))
             if run.status is RunStatus.COMPLETED or status is RunStatus.CRASHED:
                 reasons = "; ".join(str(r) for r in suite.get("reasons", [])) or "no reason given"
