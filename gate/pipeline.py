@@ -171,7 +171,7 @@ def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path) -> None:
     for run in runs:
         files = [f for spec in run.junit for f in expand(spec).files]
         inputs.update(f.resolve() for f in files)
-        stem = _safe_name(run.name)
+        stem = suite_file_stem(run.name)
         for index, file in enumerate(files, start=1):
             name = f"{stem}.xml" if index == 1 else f"{stem}-{index}.xml"
             target = junit_dir / name
@@ -187,7 +187,8 @@ def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _safe_name(name: str) -> str:
+def suite_file_stem(name: str) -> str:
+    """The file name stem of a suite's JUnit copies in `junit/` (`SUITE.xml`, `SUITE-2.xml`)."""
     cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".")
     cleaned = cleaned or "suite"
     return f"{cleaned}-suite" if cleaned == Path(MERGED_NAME).stem else cleaned

@@ -239,3 +239,19 @@ def test_stress_that_crashed_in_one_shard_blocks_the_merged_stress(
     assert any("RuntimeError: boom" in r for r in suites["stress"]["reasons"])
     assert merged["stress"]["requests"] == 50  # shard a's data is still merged and shown
     capsys.readouterr()
+
+
+def test_a_suite_whose_junit_is_missing_from_the_shard_blocks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_shard(tmp_path / "a", SMOKE_PASS)
+    _fake_shard(tmp_path / "b", SMOKE_PASS)
+    (tmp_path / "b" / "junit" / "smoke.xml").unlink()  # a partial artifact upload
+    out = tmp_path / "out"
+    assert main(["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)]) == 1
+    merged = json.loads((out / "result.json").read_text())
+    assert any(
+        "result.json reports smoke passed, but its JUnit (junit/smoke.xml) is missing" in r
+        for r in merged["reasons"]
+    )
+    capsys.readouterr()

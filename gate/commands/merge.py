@@ -21,7 +21,7 @@ from typing import Any
 from gate.config import load_config
 from gate.errors import UsageError
 from gate.model import GateResult, RunStatus, SuiteRun
-from gate.pipeline import MERGED_NAME, decide, emit
+from gate.pipeline import MERGED_NAME, decide, emit, suite_file_stem
 from gate.reports import remove_reports
 from gate.stress.outcome import JUNIT_FILE
 from gate.stress.shards import merge_stress, shard_files
@@ -98,18 +98,31 @@ def _suite_runs(shards: list[tuple[Path, dict[str, Any] | None]]) -> list[SuiteR
                 "the shard did not finish",
             )
             continue
+        stems: set[str] = set()
         for file in sorted((shard / "junit").glob("*.xml")):
             if file.name in (MERGED_NAME, JUNIT_FILE):
                 continue  # the merged file repeats the others; stress is judged again
             name = _COPY_SUFFIX.sub("", file.stem)  # emit writes SUITE.xml, SUITE-2.xml, ...
+            stems.add(name)
             runs.setdefault(name, SuiteRun(name)).junit.append(file)
         for suite in result.get("suites", []):
             name = str(suite.get("name", ""))
-            status = _STATUS.get(str(suite.get("outcome")))
-            if status is None or (name == "stress" and result.get("stress")):
+            outcome = str(suite.get("outcome"))
+            if name == "stress" and result.get("stress"):
                 continue  # a stress run with data is judged again on the merged histograms
+            status = _STATUS.get(outcome)
+            reasons = [str(r) for r in suite.get("reasons", [])]
+            if status is None and suite_file_stem(name) not in stems:
+                # judged from testcases in that shard, but they are not here (a partial upload)
+                status = RunStatus.CRASHED
+                reasons = [
+                    f"result.json reports {name} {outcome}, but its JUnit "
+                    f"(junit/{suite_file_stem(name)}.xml) is missing"
+                ]
+            if status is None:
+                continue
             run = runs.setdefault(name, SuiteRun(name))
             if run.status is RunStatus.COMPLETED or status is RunStatus.CRASHED:
-                reasons = "; ".join(str(r) for r in suite.get("reasons", [])) or "no reason given"
-                run.status, run.detail = status, f"in shard {shard}: {reasons}"
+                run.status = status
+                run.detail = f"in shard {shard}: {'; '.join(reasons) or 'no reason given'}"
     return list(runs.values())
