@@ -271,3 +271,29 @@ def test_terminal_renders_throughput_per_second_plain_and_rich() -> None:
     print_summary(with_stress(throughput_summary()), rich, tty=True, env={})
     assert "http_reqs: 5,096.5/s, 152,895 total" in rich.getvalue()
     assert "http_req_failed: rate 1.25 % of 6,000" in rich.getvalue()
+
+
+SATURATION = (
+    "generator saturated: 12% of requests started late (> 50 ms), worker CPU 97%: "
+    "lower the rate or add shards (gate merge)"
+)
+
+
+def test_saturation_reason_and_late_requests_are_shown_everywhere() -> None:
+    result = with_stress(stress_summary(saturated=True, saturation_reason=SATURATION, late=720))
+    md = render_markdown(result)
+    assert "> ⚠️ Why\\: generator saturated\\: 12% of requests started late" in md
+    assert "add shards \\(gate merge\\); 720 requests started late." in md
+    plain = io.StringIO()
+    print_summary(result, plain, env={})
+    assert f"note: Why: {SATURATION}; 720 requests started late." in plain.getvalue()
+    rich = io.StringIO()
+    print_summary(result, rich, tty=True, env={})
+    assert "Why: generator saturated: 12% of requests started late" in rich.getvalue()
+    assert "720 requests started late." in rich.getvalue()
+
+
+def test_no_saturation_reason_when_the_generator_kept_up() -> None:
+    md = render_markdown(with_stress(stress_summary(saturation_reason=None, late=3)))
+    assert "Why" not in md
+    assert "started late" not in md

@@ -150,7 +150,7 @@ def overview(stress: dict[str, Any]) -> str:
 
 def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
     """(icon, text) notes about trustworthiness: saturation, abort, dropped requests.
-    `aborted` is a reason string from the engine and is returned raw."""
+    `aborted` and `saturation_reason` are strings from the engine and are returned raw."""
     out: list[tuple[str, str]] = []
     if stress.get("saturated"):
         out.append(
@@ -160,6 +160,9 @@ def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
                 "latency figures are not trustworthy: the stress result is inconclusive.",
             )
         )
+        why = _saturation_why(stress)
+        if why:
+            out.append(("⚠️", why))
     if stress.get("aborted"):
         out.append(("⛔", f"The run was aborted: {stress.get('aborted')}"))
     dropped = num(stress.get("dropped"))
@@ -172,6 +175,19 @@ def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     return out
+
+
+def _saturation_why(stress: dict[str, Any]) -> str | None:
+    """The engine's reason (e.g. "generator saturated: 12% of requests started late ...") and
+    how many requests started late; a note of its own so that neither is cut short."""
+    parts = []
+    reason = stress.get("saturation_reason")
+    if isinstance(reason, str) and reason.strip():
+        parts.append(reason.strip().rstrip("."))
+    late = num(stress.get("late"))
+    if late:
+        parts.append(f"{int(late):,} requests started late")
+    return f"Why: {'; '.join(parts)}." if parts else None
 
 
 def counters(stress: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
