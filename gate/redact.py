@@ -13,6 +13,23 @@ from collections.abc import Iterable
 
 MASK = "***"
 
+# A key=value / "key": "value" pair whose key says secret (aws_secret_access_key, ...). The key
+# must END in the secret word, optionally followed by "key"/"value" ("SECRET_KEY"), so
+# "token_count" and "password_policy" are not secrets. The value must look like a credential:
+# 8+ characters, or 4-7 with a digit or symbol ("pw0rd"); a short plain word stays readable, so
+# expat's "unclosed token: line 6" is kept. (Bounded repetitions keep the scan linear.)
+_SECRET_KEY = (
+    r"(?:[a-z0-9]{1,30}[_-]){0,4}"
+    r"(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|session[_-]?id)(?:[_-]?(?:key|value))?(?![a-z0-9])"
+)
+_VALUE_CHAR = r"[^\s\"',;&]"
+_SECRET_VALUE = (
+    rf"(?:{_VALUE_CHAR}{{8,}}"  # long enough to be a credential
+    rf"|(?=[a-z]*[^a-z\s\"',;&]){_VALUE_CHAR}{{4,7}}(?!{_VALUE_CHAR}))"  # short, not a plain word
+)
+_SECRET_PAIR = rf"(?i)({_SECRET_KEY}[\"']?\s*[:=]\s*[\"']?){_SECRET_VALUE}"
+
 # Shapes of credentials worth hiding even when nobody configured them. Each pattern's first group
 # (when it has one) is kept, so "Authorization: Bearer abc" becomes "Authorization: Bearer ***".
 _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
@@ -30,10 +47,7 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         # credentials in a URL: scheme://user:password@host
         r"(?i)(\b[a-z][a-z0-9+.-]{0,20}://[^/\s:@]{0,100}:)[^/\s@]{1,200}(?=@)",
         # key=value / "key": "value" pairs whose key says secret (aws_secret_access_key, ...)
-        # (bounded repetitions keep the scan linear on hostile input)
-        r"(?i)((?:[a-z0-9]{1,30}[_-]){0,4}"
-        r"(?:password|passwd|pwd|secret|token|private[_-]?key|session[_-]?id)"
-        r"(?:[_-][a-z0-9]{1,30}){0,4}[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]{4,}",
+        _SECRET_PAIR,
         # GitHub tokens (classic and fine-grained), Slack, AWS access keys, Google API keys
         # (no leading word boundary: the prefixes are distinctive, and text glued to a token,
         # as in "tokenghp_...", must not save it)

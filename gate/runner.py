@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import glob
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gate.checks.client import auth_headers
 from gate.config.schema import SUITES, GateConfig
@@ -23,6 +24,9 @@ from gate.model import RunStatus, SuiteRun
 from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
+
+if TYPE_CHECKING:
+    from gate.stress import StressRun
 
 SMOKE_BLOCKED = "smoke blocked"  # the policy says "e2e: did not run: smoke blocked"
 
@@ -159,25 +163,34 @@ def _blocks(run: SuiteRun, blocks: Callable[[SuiteRun], bool] | None) -> bool:
 def _run_stress(
     config: GateConfig, target: str, out_dir: Path, stream: TextIO
 ) -> tuple[SuiteRun, dict[str, Any] | None]:
+    """The stress suite, in a child process under a hard deadline (`gate.stress_child`)."""
+    from gate.stress_child import deadline_text, run_stress_bounded, stress_deadline_s
+
     redact = Redactor(config.secret_values)
     assert config.stress is not None  # select_suites keeps only configured suites
-    try:
-        from gate.stress import run_stress
-    except ImportError as exc:
-        detail = f"the stress engine is not available in this installation ({exc})"
-        return SuiteRun("stress", status=RunStatus.CRASHED, detail=detail), None
-    print("gate: stress: running", file=stream, flush=True)
-    try:
-        stress = run_stress(
-            config.stress,
-            target=target,
-            out_dir=out_dir,
-            secrets=config.secret_values,
-            progress=True,
+    deadline = stress_deadline_s(config.stress)
+    print(f"gate: stress: running (deadline {deadline:g} s)", file=stream, flush=True)
+    started = time.monotonic()
+    outcome = run_stress_bounded(
+        config.stress,
+        target=target,
+        out_dir=out_dir,
+        secrets=config.secret_values,
+        deadline_s=deadline,
+    )
+    if outcome.timed_out:
+        detail = (
+            f"the stress run did not finish within {deadline_text(config.stress, deadline)}; "
+            "it and its worker processes were terminated"
         )
-    except Exception as exc:  # fail closed: the verdict blocks with what went wrong
-        detail = f"the stress run failed: {type(exc).__name__}: {redact(str(exc))}"
+        duration = time.monotonic() - started
+        return SuiteRun(
+            "stress", status=RunStatus.TIMED_OUT, detail=detail, duration_s=duration
+        ), None
+    if outcome.error is not None:  # fail closed: the verdict blocks with what went wrong
+        detail = f"the stress run failed: {redact(outcome.error)}"
         return SuiteRun("stress", status=RunStatus.CRASHED, detail=detail), None
+    stress: StressRun = outcome.run
     return stress.suite, stress.summary
 
 

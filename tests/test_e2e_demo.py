@@ -99,6 +99,6 @@ def test_agents_disabled_skips_the_agent_tests_visibly(tmp_path: Path) -> None:
 def test_stuck_jobs_report_the_states_seen(tmp_path: Path) -> None:
     run = _run(tmp_path, "e2e", "stuck")
     message = run.case("job lifecycle: queued -> running -> completed").message
-    assert "saw queued -> running, still running after 10 s, expected completed" in message
+    assert "saw queued -> running, still running after 5 s, expected completed" in message
     batch = run.case("batch of 10: at least 80% complete").message
     assert "0/10 completed (0%, required 80%): 10 running" in batch

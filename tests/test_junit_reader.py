@@ -266,6 +266,19 @@ def test_text_is_redacted_as_it_enters(tmp_path: Path) -> None:
     assert case.message == "sent Authorization: Bearer ***"
 
 
+def test_read_errors_are_redacted_and_stay_readable(tmp_path: Path) -> None:
+    """Paths and root tags in read errors can carry a secret; expat's own words are kept."""
+    wrong_root = tmp_path / "wrong.xml"
+    wrong_root.write_text("<hunter2secret/>")
+    truncated = tmp_path / "truncated.xml"
+    truncated.write_text('<testsuite name="s">\n<testcase name="a">\n<fail')
+    missing = tmp_path / "hunter2secret-run" / "x.xml"
+    data = read_junit([wrong_root, truncated, missing], redact=Redactor({"hunter2secret"}))
+    assert len(data.errors) == 3
+    assert not any("hunter2" in e for e in data.errors)
+    assert any("unclosed token: line 3" in e for e in data.errors)
+
+
 def test_many_unique_tests_fold_without_python_objects_per_test(tmp_path: Path) -> None:
     report = tmp_path / "many.xml"
     with report.open("w") as fh:

@@ -25,6 +25,7 @@ STAGES = {
     "gate.runner": 2,
     "gate.readiness": 2,
     "gate.suite_process": 2,
+    "gate.stress_child": 2,
     "gate.checks": 2,
     "gate.plugin": 2,
     "gate.stress": 2,

@@ -62,9 +62,15 @@ def test_two_concurrent_runs_leave_one_comment(fake_github: FakeGitHub, pr: int)
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert fake_github.count("POST", comments) == 2  # the race really happened
+    # The race really happened: both runs listed (no comment yet) before the first POST. On a
+    # loaded machine one POST may fail at the connection and be followed, as designed, by a
+    # fresh listing that finds the other run's comment: one or two POSTs, one comment.
+    order = [r.method for r in fake_github.requests if re.search(comments, r.path)]
+    assert order[:2] == ["GET", "GET"], order
+    assert 1 <= fake_github.count("POST", comments) <= 2
     marked = [c for c in fake_github.comments(pr) if str(c["body"]).startswith(marker("staging"))]
     assert len(marked) == 1
+    assert len(reports) == 2  # neither run died
     assert all(r.warnings == [] for r in reports)
     # both runs report the surviving comment
     urls = {url for r in reports for url in r.comment_urls}

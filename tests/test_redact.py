@@ -79,3 +79,36 @@ def test_hostile_input_is_handled_in_linear_time() -> None:
     # A long run that nearly matches the key=value pattern must not backtrack for ever.
     text = "a_" * 20_000 + "password"
     assert Redactor()(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "truncated.xml: malformed or truncated XML: unclosed token: line 6, column 4",
+        "token_count: 1234",
+        "password_policy: strict, password_min_length=12",
+        "secret: none",
+        "token=abc",
+        "the token: was missing",
+    ],
+)
+def test_secret_looking_keys_with_ordinary_values_are_kept(text: str) -> None:
+    """The key must end in the secret word and the value must look like a credential."""
+    assert Redactor()(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "hidden"),
+    [
+        ("password: 123456", "password: ", "123456"),
+        ("pwd=s3cr", "pwd=", "s3cr"),
+        ("SECRET_KEY=django-insecure-abc", "SECRET_KEY=", "django-insecure"),
+        ("token: abcdefghij", "token: ", "abcdefghij"),
+        ("accesstoken=q1w2e3r4", "accesstoken=", "q1w2e3r4"),
+        ('{"api_key": "hunter2x"}', '"api_key": "', "hunter2x"),
+    ],
+)
+def test_credential_values_after_secret_keys_are_masked(text: str, kept: str, hidden: str) -> None:
+    out = Redactor()(text)
+    assert hidden not in out
+    assert kept + MASK in out

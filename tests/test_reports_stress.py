@@ -234,3 +234,66 @@ def test_odd_timelines_still_parse() -> None:
     assert chart is not None
     parsed = mermaid_parse(chart.removeprefix("```mermaid\n").removesuffix("\n```"))
     assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+
+
+def throughput_summary() -> dict[str, Any]:
+    summary = stress_summary()
+    summary["metrics"].update(
+        {
+            "http_reqs": {"rate": 5096.5, "count": 152_895},
+            "dropped_iterations": {"rate": 0.0, "count": 0},
+            "ws_session_failed": {"rate": 0.5, "count": 4},
+        }
+    )
+    summary["thresholds"].append(
+        {"metric": "http_reqs", "expression": "rate>100", "value": 5096.5, "ok": True}
+    )
+    return summary
+
+
+def test_rate_metrics_are_rendered_by_kind() -> None:
+    """Failure rates are fractions (%); counters are throughput (requests per second)."""
+    md = render_markdown(with_stress(throughput_summary()))
+    assert "| http\\_reqs | 5,096.5/s | 152,895 |" in md
+    assert "| dropped\\_iterations | 0.0/s | 0 |" in md
+    assert "| ws\\_session\\_failed | 50.00 % | 4 |" in md
+    assert "| http\\_req\\_failed | 1.25 % | 6,000 |" in md
+    assert "| ✅ | http\\_reqs | rate&gt;100 | 5,096.5/s |" in md
+    assert "5096.50 %" not in md
+
+
+def test_terminal_renders_throughput_per_second_plain_and_rich() -> None:
+    plain = io.StringIO()
+    print_summary(with_stress(throughput_summary()), plain, env={})
+    assert re.search(r"http_reqs\s+5,096\.5/s, 152,895 total", plain.getvalue())
+    assert "threshold http_reqs rate>100: measured 5,096.5/s -> ok" in plain.getvalue()
+    rich = io.StringIO()
+    print_summary(with_stress(throughput_summary()), rich, tty=True, env={})
+    assert "http_reqs: 5,096.5/s, 152,895 total" in rich.getvalue()
+    assert "http_req_failed: rate 1.25 % of 6,000" in rich.getvalue()
+
+
+SATURATION = (
+    "generator saturated: 12% of requests started late (> 50 ms), worker CPU 97%: "
+    "lower the rate or add shards (gate merge)"
+)
+
+
+def test_saturation_reason_and_late_requests_are_shown_everywhere() -> None:
+    result = with_stress(stress_summary(saturated=True, saturation_reason=SATURATION, late=720))
+    md = render_markdown(result)
+    assert "> ⚠️ Why\\: generator saturated\\: 12% of requests started late" in md
+    assert "add shards \\(gate merge\\); 720 requests started late." in md
+    plain = io.StringIO()
+    print_summary(result, plain, env={})
+    assert f"note: Why: {SATURATION}; 720 requests started late." in plain.getvalue()
+    rich = io.StringIO()
+    print_summary(result, rich, tty=True, env={})
+    assert "Why: generator saturated: 12% of requests started late" in rich.getvalue()
+    assert "720 requests started late." in rich.getvalue()
+
+
+def test_no_saturation_reason_when_the_generator_kept_up() -> None:
+    md = render_markdown(with_stress(stress_summary(saturation_reason=None, late=3)))
+    assert "Why" not in md
+    assert "started late" not in md

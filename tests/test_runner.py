@@ -3,14 +3,17 @@ crash, no tests, live redacted output), suite selection and extra JUnit files.""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import socket
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -415,25 +418,129 @@ def test_extra_junit_files_join_as_their_own_suites(tmp_path: Path) -> None:
 
 
 def test_a_failing_stress_engine_is_a_crashed_suite_not_a_traceback(
-    tmp_path: Path, demo: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, demo: str
 ) -> None:
-    import gate.stress.run
-
-    def explode(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("worker died: token runner-token")
-
-    monkeypatch.setattr(gate.stress.run, "run_stress", explode)
-    stress = {"duration_s": 1, "rate": 1, "requests": [{"path": "/health"}]}
+    # The engine runs in a child process: make it fail for real, on writing its report into a
+    # folder that is a file (the path carries a secret, which the message must not).
+    out = tmp_path / "runner-token"
+    out.mkdir()
+    (out / "stress").write_text("not a folder")
+    stress = {"duration_s": 0.5, "rate": 2, "workers": 1, "requests": [{"path": "/health"}]}
     config = validate_config({"secrets": ["runner-token"], "stress": stress}, env={})
     result = run_suites(
         config,
         config_path=None,
         target=demo,
         suites=["stress"],
-        out_dir=tmp_path,
+        out_dir=out,
         stream=io.StringIO(),
     )
     (run,) = result.runs
     assert (run.name, run.status) == ("stress", RunStatus.CRASHED)
-    assert run.detail == "the stress run failed: RuntimeError: worker died: token ***"
+    assert run.detail.startswith("the stress run failed: FileExistsError: ")
+    assert "runner-token" not in run.detail
+    assert "/***/stress" in run.detail
     assert result.stress is None
+
+
+@pytest.fixture
+def ready_then_silent() -> Iterator[str]:
+    """A raw HTTP/1.1 server on loopback: `GET /ready` gets a 200, any other request is accepted
+    and never answered (the connection is held open until the test ends)."""
+    held: list[socket.socket] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # closed at the end of the test
+            held.append(conn)
+            with contextlib.suppress(OSError):
+                conn.settimeout(2)
+                if conn.recv(4096).startswith(b"GET /ready "):
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                    conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+        thread.join(timeout=5)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Processes still alive in process group `pgid` (from /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_a_hung_stress_run_is_timed_out_at_its_deadline_and_its_processes_stopped(
+    tmp_path: Path, ready_then_silent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gate.stress_child
+
+    monkeypatch.setattr(gate.stress_child, "stress_deadline_s", lambda config: 4.0)
+    stopped: list[int] = []
+    stop_group = gate.stress_child._stop_group
+
+    def recording(child: Any, *, graceful: bool) -> None:
+        stopped.append(child.pid)
+        stop_group(child, graceful=graceful)
+
+    monkeypatch.setattr(gate.stress_child, "_stop_group", recording)
+    stress = {
+        "duration_s": 8,
+        "rate": 20,
+        "workers": 2,
+        "timeout_s": 20,
+        "requests": [{"path": "/hang"}],
+    }
+    config = validate_config({"readiness": {"path": "/ready"}, "stress": stress}, env={})
+    stream = io.StringIO()
+    result = run_suites(
+        config,
+        config_path=None,
+        target=ready_then_silent,
+        suites=["stress"],
+        out_dir=tmp_path,
+        stream=stream,
+    )
+    (run,) = result.runs
+    assert (run.name, run.status) == ("stress", RunStatus.TIMED_OUT), run.detail
+    assert run.detail == (
+        "the stress run did not finish within the stress deadline of 4 s; "
+        "it and its worker processes were terminated"
+    )
+    assert result.stress is None
+    assert "gate: stress: running (deadline 4 s)" in stream.getvalue()
+    assert len(stopped) == 1
+    assert _group_members(stopped[0]) == []  # the child and its workers are gone
+
+
+def test_the_stress_deadline_is_the_planned_run_plus_request_timeout_plus_grace() -> None:
+    from gate.stress_child import deadline_text, stress_deadline_s
+
+    stress = {"stages": [{"duration_s": 5, "target": 10}, {"duration_s": 10, "target": 50}]}
+    config = validate_config({"stress": {**stress, "timeout_s": 3}}, env={})
+    assert config.stress is not None
+    assert stress_deadline_s(config.stress) == 15 + 3 + 30
+    assert deadline_text(config.stress, 48) == (
+        "the stress deadline of 48 s (stress.duration_s/stages 15 s + stress.timeout_s 3 s "
+        "+ 30 s grace)"
+    )

@@ -47,7 +47,7 @@ def read_junit(
     seen: set[Path] = set()
     for spec in inputs:
         found = expand(spec)
-        data.errors.extend(found.errors)
+        data.errors.extend(redact(e) for e in found.errors)
         for path in found.files:
             key = path.resolve()
             if key in seen:
@@ -57,7 +57,9 @@ def read_junit(
             try:
                 _read_one(path, folder, data, spool)
             except JUnitReadError as exc:
-                data.errors.append(str(exc))  # our words, the path and <= 60 chars of the file
+                # our words, the path and <= 60 chars of the file: a path or a root tag can still
+                # carry a secret, and the redactor keeps expat's "unclosed token: line 6" readable
+                data.errors.append(redact(str(exc)))
             except Exception as exc:  # fail closed: an unexpected reader failure is an error
                 data.errors.append(
                     redact(f"{path}: internal error while reading: {type(exc).__name__}: {exc}")

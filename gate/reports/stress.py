@@ -47,6 +47,32 @@ def percent(value: Any) -> str:
     return "–" if v is None else f"{v * 100:.2f} %"
 
 
+def per_second(value: Any) -> str:
+    v = num(value)
+    return "–" if v is None else f"{v:,.1f}/s"
+
+
+# Counters the engine stores as {"rate": per second, "count": total} (gate.stress.outcome).
+_THROUGHPUT = frozenset({"http_reqs", "dropped_iterations", "ws_sessions", "iterations"})
+
+
+def is_throughput(metric: str) -> bool:
+    """Whether a rate metric is a count per second (`http_reqs`), not a fraction of failures.
+
+    Failure rates (`http_req_failed`, anything ending `_failed`) are fractions shown as %;
+    counters (`http_reqs`, `*_reqs`, `*iterations`) are requests per second: "5096.50 %" would
+    be a nonsense reading of 5,096.5 requests per second.
+    """
+    base = metric.split("{", 1)[0].strip()
+    if base.endswith("_failed"):
+        return False
+    return base in _THROUGHPUT or base.endswith(("_reqs", "iterations"))
+
+
+def rate_value(metric: str, value: Any) -> str:
+    return per_second(value) if is_throughput(metric) else percent(value)
+
+
 def _metrics(stress: dict[str, Any]) -> dict[str, dict[str, Any]]:
     metrics = stress.get("metrics")
     if not isinstance(metrics, dict):
@@ -65,21 +91,21 @@ def latency_rows(stress: dict[str, Any]) -> tuple[list[list[str]], int]:
 
 
 def rate_rows(stress: dict[str, Any]) -> tuple[list[list[str]], int]:
-    """Rows `[metric, rate, count]` for rate metrics (e.g. http_req_failed)."""
+    """Rows `[metric, rate, count]` for rate metrics: failure rates as %, throughput as N/s."""
     rows = [
-        [name, percent(m.get("rate")), integer(m.get("count"))]
+        [name, rate_value(name, m.get("rate")), integer(m.get("count"))]
         for name, m in _metrics(stress).items()
         if "rate" in m
     ]
     return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
 
 
-def _measured(expression: str, value: Any) -> str:
+def _measured(metric: str, expression: str, value: Any) -> str:
     head = expression.strip().lower()
     if num(value) is None:
         return "no samples"
     if head.startswith("rate"):
-        return percent(value)
+        return rate_value(metric, value)
     if head.startswith("count"):
         return integer(value)
     return f"{ms(value)} ms"
@@ -91,13 +117,13 @@ def thresholds(stress: dict[str, Any]) -> tuple[list[Threshold], int]:
     rows = []
     for t in items:
         ok = t.get("ok")
-        expression = str(t.get("expression", ""))
+        expression, metric = str(t.get("expression", "")), str(t.get("metric", ""))
         rows.append(
             Threshold(
                 ok=ok if isinstance(ok, bool) else None,
-                metric=str(t.get("metric", "")),
+                metric=metric,
                 expression=expression,
-                measured=_measured(expression, t.get("value")),
+                measured=_measured(metric, expression, t.get("value")),
             )
         )
     return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
@@ -124,7 +150,7 @@ def overview(stress: dict[str, Any]) -> str:
 
 def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
     """(icon, text) notes about trustworthiness: saturation, abort, dropped requests.
-    `aborted` is a reason string from the engine and is returned raw."""
+    `aborted` and `saturation_reason` are strings from the engine and are returned raw."""
     out: list[tuple[str, str]] = []
     if stress.get("saturated"):
         out.append(
@@ -134,6 +160,9 @@ def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
                 "latency figures are not trustworthy: the stress result is inconclusive.",
             )
         )
+        why = _saturation_why(stress)
+        if why:
+            out.append(("⚠️", why))
     if stress.get("aborted"):
         out.append(("⛔", f"The run was aborted: {stress.get('aborted')}"))
     dropped = num(stress.get("dropped"))
@@ -146,6 +175,19 @@ def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     return out
+
+
+def _saturation_why(stress: dict[str, Any]) -> str | None:
+    """The engine's reason (e.g. "generator saturated: 12% of requests started late ...") and
+    how many requests started late; a note of its own so that neither is cut short."""
+    parts = []
+    reason = stress.get("saturation_reason")
+    if isinstance(reason, str) and reason.strip():
+        parts.append(reason.strip().rstrip("."))
+    late = num(stress.get("late"))
+    if late:
+        parts.append(f"{int(late):,} requests started late")
+    return f"Why: {'; '.join(parts)}." if parts else None
 
 
 def counters(stress: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:

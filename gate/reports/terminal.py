@@ -181,7 +181,7 @@ def _plain_stress(stress: dict[str, Any], red: Redactor) -> list[str]:
         for row in rows:
             lines.append(f"  {_name(row[0], 32, red):<32}" + "".join(f" {v:>8}" for v in row[1:]))
     for name, rate, n in stress_rows.rate_rows(stress)[0]:
-        lines.append(f"  {_name(name, 32, red):<32} rate {rate} of {n}")
+        lines.append(f"  {_name(name, 32, red):<32} {_rate_text(name, rate, n)}")
     for t in stress_rows.thresholds(stress)[0]:
         verdict = {True: "ok", False: "FAILED", None: "INCONCLUSIVE"}[t.ok]
         lines.append(
@@ -189,6 +189,13 @@ def _plain_stress(stress: dict[str, Any], red: Redactor) -> list[str]:
             f"measured {t.measured} -> {verdict}"
         )
     return lines
+
+
+def _rate_text(name: str, rate: str, count: str) -> str:
+    """ "rate 1.25 % of 6,000" for a failure rate, "199.6/s, 6,000 total" for throughput."""
+    return (
+        f"{rate}, {count} total" if stress_rows.is_throughput(name) else f"rate {rate} of {count}"
+    )
 
 
 # --- rich (TTY) ---------------------------------------------------------------------------
@@ -256,7 +263,7 @@ def _rich_stress(console: Console, stress: dict[str, Any], red: Redactor) -> Non
             table.add_row(Text(_name(row[0], 40, red)), *row[1:])
         console.print(table)
     for name, rate, n in stress_rows.rate_rows(stress)[0]:
-        console.print(Text(f"  {_name(name, 40, red)}: rate {rate} of {n}"))
+        console.print(Text(f"  {_name(name, 40, red)}: {_rate_text(name, rate, n)}"))
     for t in stress_rows.thresholds(stress)[0]:
         line = Text(f"  {stress_rows.threshold_icon(t.ok)} {_name(t.metric, 40, red)} ")
         line.append(_text(t.expression, 80, red))

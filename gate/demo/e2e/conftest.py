@@ -25,8 +25,11 @@ def agents_enabled(features: dict[str, Any]) -> None:
         pytest.skip("agents are disabled on this deployment (/health features.agents=false)")
 
 
-def wait_for(http: httpx.Client, job_id: str, deadline_s: float = 10.0) -> dict[str, Any]:
-    """Poll a job until it has finished; the states seen are in the failure message."""
+def wait_for(http: httpx.Client, job_id: str, deadline_s: float = 5.0) -> dict[str, Any]:
+    """Poll a job until it has finished; the states seen are in the failure message.
+
+    The demo's jobs here take under a second (0.5 s queued + duration_s), so 5 s is ample and a
+    stuck service fails each test in seconds."""
     seen: list[str] = []
     end = time.monotonic() + deadline_s
     while True:
