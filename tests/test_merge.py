@@ -255,3 +255,14 @@ def test_a_suite_whose_junit_is_missing_from_the_shard_blocks(
         for r in merged["reasons"]
     )
     capsys.readouterr()
+
+
+@pytest.mark.slow
+def test_the_shard_file_does_not_keep_a_secret_target(tmp_path: Path) -> None:
+    config = validate_config({"stress": {"rate": 20, "duration_s": 1, "workers": 1}}, env={})
+    assert config.stress is not None
+    with serve({"GET /": ok}) as url:
+        run_stress(
+            config.stress, target=url, out_dir=tmp_path, secrets=frozenset([url]), progress=False
+        )
+    assert url not in (tmp_path / "stress" / "histograms.json").read_text()

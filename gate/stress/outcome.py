@@ -88,6 +88,8 @@ def finish(
     saturated = meta.get("saturation_reason") or saturation(snap)
     meta["saturation_reason"] = saturated
     aborted = meta.get("aborted")
+    if meta.get("target"):  # the file is an artifact; a target read from ${VAR} is a secret
+        meta["target"] = redact(str(meta["target"]))
     stress_dir = out_dir / "stress"
     snap.write(stress_dir / SHARD_FILE)
     elapsed = float(meta.get("elapsed_s") or 0.0)
