@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,20 @@ def _stop_group(child: Any, *, graceful: bool) -> None:
         child.join(KILL_GRACE_S)
     _signal(child, signal.SIGKILL)  # the child if it is still there, workers it left behind
     child.join()
+    _wait_group_gone(child.pid)
+
+
+def _wait_group_gone(pgid: int, deadline_s: float = KILL_GRACE_S) -> None:
+    """Return once no process of the group is left (SIGKILL is delivered, not yet done)."""
+    if not hasattr(os, "killpg"):
+        return
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.02)
 
 
 def _signal(child: Any, sig: signal.Signals) -> None:
