@@ -17,8 +17,8 @@ from typing import Any
 
 from gate.config.schema import GateConfig
 from gate.errors import print_debug_traceback
+from gate.inputs import is_glob
 from gate.junit import JUnitData, expand, read_junit
-from gate.junit.inputs import is_glob
 from gate.junit.merged import write_merged
 from gate.model import GateResult, Outcome, RunStatus, SuiteResult, SuiteRun, Totals, Verdict
 from gate.policy import combine, judge_suite

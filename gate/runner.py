@@ -9,7 +9,6 @@ blocks is the policy's question, a later stage: the caller passes it in as `bloc
 
 from __future__ import annotations
 
-import glob
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from gate.checks.client import auth_headers
 from gate.config.schema import SUITES, GateConfig
 from gate.errors import UsageError
+from gate.inputs import expand
 from gate.model import RunStatus, SuiteRun
 from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
@@ -203,7 +203,7 @@ def junit_runs(patterns: Sequence[str]) -> list[SuiteRun]:
     runs: list[SuiteRun] = []
     taken = set(SUITES) | {"readiness"}
     for pattern in patterns:
-        files = _expand(pattern)
+        files = expand(pattern).files
         if not files:
             detail = f"--junit {pattern!r} matched no file"
             runs.append(SuiteRun(f"junit:{pattern}", status=RunStatus.CRASHED, detail=detail))
@@ -212,15 +212,6 @@ def junit_runs(patterns: Sequence[str]) -> list[SuiteRun]:
             taken.add(name)
             runs.append(SuiteRun(name, junit=[file]))
     return runs
-
-
-def _expand(pattern: str) -> list[Path]:
-    path = Path(pattern)
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*.xml") if p.is_file())
-    if path.is_file():
-        return [path]
-    return sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
 
 
 def _unique(name: str, taken: set[str]) -> str:

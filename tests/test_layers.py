@@ -21,6 +21,7 @@ STAGES = {
     "gate.model": SHARED,
     "gate.errors": SHARED,
     "gate.redact": SHARED,
+    "gate.inputs": SHARED,  # paths, folders and globs -> files (runner --junit, JUnit reader)
     "gate.config": 1,
     "gate.runner": 2,
     "gate.readiness": 2,

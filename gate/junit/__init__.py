@@ -13,9 +13,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from gate.inputs import expand, suite_name_for
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, FoldedCase, Folder, JUnitData, case_id
-from gate.junit.inputs import expand, suite_name_for
 from gate.junit.scan import JUnitReadError, scan_file
 from gate.junit.text import Redact
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from gate.inputs import expand
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder
-from gate.junit.inputs import expand
 from gate.junit.scan import JUnitReadError, scan_file
 from gate.model import GateResult, Outcome, SuiteResult, SuiteRun
 

@@ -1,4 +1,7 @@
-"""Turning the paths, folders and globs a user gave into JUnit files, or into named errors."""
+"""Turning the paths, folders and globs a user gave into files (JUnit), or into named errors.
+
+Shared by the runner (`--junit`) and the JUnit reader, so both read a path the same way.
+"""
 
 from __future__ import annotations
 
