@@ -223,13 +223,14 @@ def _engine_child(url: str, mode: str, rate: str, duration: int, conns: int) -> 
             closed_concurrency=conns if closed else None,
         )
     s = run.summary
+    overall = s.trends().get("http_req_duration")
     print(
         json.dumps(
             {
-                "rps": s["achieved_rate"],
-                "late": s["late"],
-                "dropped": s["dropped"],
-                "p99": s["metrics"]["http_req_duration"]["p99"],
+                "rps": s.achieved_rate,
+                "late": s.late,
+                "dropped": s.dropped,
+                "p99": overall.p99 if overall else None,
             }
         )
     )
@@ -304,10 +305,12 @@ def _rss_mib() -> float:
 
 
 def _memory_child() -> int:
-    from gate.stress.recorder import Endpoint, Recorder
+    from gate.stress.recorder import Recorder
+    from gate.stress.request import EndpointPlan, PreparedRequest
 
-    endpoint = Endpoint("GET /", "GET", "http://127.0.0.1/", {}, None, None)
-    recorder = Recorder([endpoint], 0.0, 1.0, 60, 100)
+    plan = EndpointPlan("GET /", "GET", "http://127.0.0.1/", {}, None, None)
+    endpoint = PreparedRequest.from_plan(0, plan)
+    recorder = Recorder([plan.name], 0.0, 1.0, 60, 100)
     before = _rss_mib()
     started = time.perf_counter()
     for i in range(1_000_000):

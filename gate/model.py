@@ -7,6 +7,7 @@ publishers, runner, stress engine) can depend on this one without depending on e
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -147,7 +148,7 @@ class GateResult:
     target: str | None = None
     totals: Totals = field(default_factory=Totals)
     suites: list[SuiteResult] = field(default_factory=list)
-    stress: dict[str, Any] | None = None
+    stress: StressSummary | None = None
     duration_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -159,7 +160,7 @@ class GateResult:
             "target": self.target,
             "totals": self.totals.to_json(),
             "suites": [s.to_json() for s in self.suites],
-            "stress": self.stress,
+            "stress": None if self.stress is None else self.stress.to_json(),
             "duration_s": round(self.duration_s, 3),
         }
 
@@ -181,7 +182,7 @@ class GateResult:
                 target=data.get("target"),
                 totals=Totals(**data.get("totals", {})),
                 suites=[_suite_from_json(s) for s in data.get("suites", [])],
-                stress=data.get("stress"),
+                stress=_stress_from_json(data.get("stress")),
                 duration_s=float(data.get("duration_s", 0.0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -205,3 +206,222 @@ def _suite_from_json(data: dict[str, Any]) -> SuiteResult:
         reasons=[str(r) for r in data.get("reasons", [])],
         blocking=bool(data.get("blocking", True)),
     )
+
+
+def _stress_from_json(data: Any) -> StressSummary | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError(f"stress: expected an object or null, found {type(data).__name__}")
+    return StressSummary.from_json(data)
+
+
+# --- the `stress` object of result.json ---------------------------------------------------------
+#
+# Read leniently: result.json may come from another version or a hand edit, and the reports must
+# still render. A value of the wrong type becomes None (shown as "–"), an entry of the wrong shape
+# is dropped; nothing here raises on content.
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _int(value: Any) -> int | None:
+    number = _num(value)
+    return None if number is None else int(number)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _counts(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): n for k, v in value.items() if (n := _int(v)) is not None}
+
+
+TREND_FIELDS = ("count", "min", "mean", "p50", "p90", "p95", "p99", "max")
+
+
+@dataclass(slots=True)
+class TrendStats:
+    """A latency metric: sample count and milliseconds."""
+
+    count: int | None = None
+    min: float | None = None
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrendStats:
+        return cls(_int(data.get("count")), *(_num(data.get(k)) for k in TREND_FIELDS[1:]))
+
+
+@dataclass(slots=True)
+class RateStats:
+    """A rate metric: a failure fraction (`http_req_failed`) or a throughput (`http_reqs`)."""
+
+    rate: float | None = None
+    count: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rate": self.rate, "count": self.count}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RateStats:
+        return cls(_num(data.get("rate")), _int(data.get("count")))
+
+
+@dataclass(slots=True)
+class ThresholdResult:
+    metric: str = ""
+    expression: str = ""
+    value: float | None = None
+    ok: bool | None = None  # None: no samples, or (baseline thresholds) no baseline
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ThresholdResult:
+        ok = data.get("ok")
+        return cls(
+            metric=str(data.get("metric", "")),
+            expression=str(data.get("expression", "")),
+            value=_num(data.get("value")),
+            ok=ok if isinstance(ok, bool) else None,
+            message=str(data.get("message", "")),
+        )
+
+
+@dataclass(slots=True)
+class TimelinePoint:
+    """One window of the run: seconds since start, completed rate, percentiles (ms), errors."""
+
+    t: float
+    rate: float | None = None
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    errors: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TimelinePoint | None:
+        t = _num(data.get("t"))
+        if t is None:
+            return None
+        return cls(
+            t,
+            _num(data.get("rate")),
+            _num(data.get("p50")),
+            _num(data.get("p95")),
+            _num(data.get("p99")),
+            _int(data.get("errors")) or 0,
+        )
+
+
+@dataclass(slots=True)
+class StressSummary:
+    """The `stress` object of result.json: what the load run measured and how it was judged.
+
+    `metrics` keeps the engine's order (latency trends, then rates, then throughput counters);
+    a metric with a `rate` is a `RateStats`, any other a `TrendStats`.
+    """
+
+    duration_s: float | None = None
+    target_rate: float | None = None
+    requests: int | None = None
+    dropped: int | None = None
+    late: int | None = None
+    achieved_rate: float | None = None
+    saturated: bool = False
+    saturation_reason: str | None = None
+    aborted: str | None = None
+    workers: int | None = None
+    shards: int | None = None
+    metrics: dict[str, TrendStats | RateStats] = field(default_factory=dict)
+    thresholds: list[ThresholdResult] = field(default_factory=list)
+    timeline: list[TimelinePoint] = field(default_factory=list)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    ws_closes: dict[str, int] = field(default_factory=dict)
+
+    def trends(self) -> dict[str, TrendStats]:
+        return {k: m for k, m in self.metrics.items() if isinstance(m, TrendStats)}
+
+    def rates(self) -> dict[str, RateStats]:
+        return {k: m for k, m in self.metrics.items() if isinstance(m, RateStats)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "duration_s": self.duration_s,
+            "target_rate": self.target_rate,
+            "requests": self.requests,
+            "dropped": self.dropped,
+            "late": self.late,
+            "achieved_rate": self.achieved_rate,
+            "saturated": self.saturated,
+            "saturation_reason": self.saturation_reason,
+            "aborted": self.aborted,
+            "workers": self.workers,
+            "shards": self.shards,
+            "metrics": {k: m.to_json() for k, m in self.metrics.items()},
+            "thresholds": [t.to_json() for t in self.thresholds],
+            "timeline": [p.to_json() for p in self.timeline],
+            "status_counts": dict(self.status_counts),
+            "errors": dict(self.errors),
+            "ws_closes": dict(self.ws_closes),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StressSummary:
+        metrics: dict[str, TrendStats | RateStats] = {}
+        raw_metrics = data.get("metrics")
+        for key, m in raw_metrics.items() if isinstance(raw_metrics, dict) else []:
+            if isinstance(m, dict):
+                metrics[str(key)] = (RateStats if "rate" in m else TrendStats).from_json(m)
+        raw_thresholds = data.get("thresholds")
+        raw_timeline = data.get("timeline")
+        points = [
+            TimelinePoint.from_json(p)
+            for p in (raw_timeline if isinstance(raw_timeline, list) else [])
+            if isinstance(p, dict)
+        ]
+        return cls(
+            duration_s=_num(data.get("duration_s")),
+            target_rate=_num(data.get("target_rate")),
+            requests=_int(data.get("requests")),
+            dropped=_int(data.get("dropped")),
+            late=_int(data.get("late")),
+            achieved_rate=_num(data.get("achieved_rate")),
+            saturated=data.get("saturated") is True,
+            saturation_reason=_text(data.get("saturation_reason")),
+            aborted=_text(data.get("aborted")),
+            workers=_int(data.get("workers")),
+            shards=_int(data.get("shards")),
+            metrics=metrics,
+            thresholds=[
+                ThresholdResult.from_json(t)
+                for t in (raw_thresholds if isinstance(raw_thresholds, list) else [])
+                if isinstance(t, dict)
+            ],
+            timeline=[p for p in points if p is not None],
+            status_counts=_counts(data.get("status_counts")),
+            errors=_counts(data.get("errors")),
+            ws_closes=_counts(data.get("ws_closes")),
+        )

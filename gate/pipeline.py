@@ -13,14 +13,22 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from gate.config.schema import GateConfig
 from gate.errors import print_debug_traceback
 from gate.inputs import is_glob
 from gate.junit import JUnitData, expand, read_junit
 from gate.junit.merged import write_merged
-from gate.model import GateResult, Outcome, RunStatus, SuiteResult, SuiteRun, Totals, Verdict
+from gate.model import (
+    GateResult,
+    Outcome,
+    RunStatus,
+    StressSummary,
+    SuiteResult,
+    SuiteRun,
+    Totals,
+    Verdict,
+)
 from gate.policy import combine, judge_suite
 from gate.redact import Redactor
 from gate.reports import print_summary, remove_reports, write_reports
@@ -39,7 +47,7 @@ def decide(
     config: GateConfig,
     *,
     target: str | None,
-    stress: dict[str, Any] | None = None,
+    stress: StressSummary | None = None,
     duration_s: float = 0.0,
 ) -> GateResult:
     """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""

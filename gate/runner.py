@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gate.checks.client import auth_headers
 from gate.config.schema import SUITES, GateConfig
 from gate.errors import UsageError
 from gate.inputs import expand
-from gate.model import RunStatus, SuiteRun
+from gate.model import RunStatus, StressSummary, SuiteRun
 from gate.readiness import validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
@@ -36,7 +36,7 @@ class RunnerResult:
     """Every suite's run, in order, and the stress summary for result.json (when stress ran)."""
 
     runs: list[SuiteRun] = field(default_factory=list)
-    stress: dict[str, Any] | None = None
+    stress: StressSummary | None = None
 
 
 def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[str]:
@@ -162,7 +162,7 @@ def _blocks(run: SuiteRun, blocks: Callable[[SuiteRun], bool] | None) -> bool:
 
 def _run_stress(
     config: GateConfig, target: str, out_dir: Path, stream: TextIO
-) -> tuple[SuiteRun, dict[str, Any] | None]:
+) -> tuple[SuiteRun, StressSummary | None]:
     """The stress suite, in a child process under a hard deadline (`gate.stress_child`)."""
     from gate.stress_child import deadline_text, run_stress_bounded, stress_deadline_s
 

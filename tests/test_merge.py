@@ -158,6 +158,7 @@ def test_missing_shard_directory_is_a_usage_error(
 
 
 def test_config_thresholds_override_the_shards(tmp_path: Path) -> None:
+    from gate.stress.meta import RunMeta
     from gate.stress.metrics import Snapshot, new_histogram
     from gate.stress.shards import merge_stress
 
@@ -166,7 +167,9 @@ def test_config_thresholds_override_the_shards(tmp_path: Path) -> None:
         hist.record_value(value)
         snap = Snapshot(
             histograms={"http_req_duration": hist},
-            meta={"thresholds": [["http_req_duration", "max<10000", False, 0.0]], "elapsed_s": 1.0},
+            meta=RunMeta(
+                thresholds=[("http_req_duration", "max<10000", False, 0.0)], elapsed_s=1.0
+            ),
         )
         snap.write(tmp_path / name / "stress" / "histograms.json")
     files = [tmp_path / n / "stress" / "histograms.json" for n in ("a", "b")]
@@ -176,7 +179,7 @@ def test_config_thresholds_override_the_shards(tmp_path: Path) -> None:
         secrets=frozenset(),
         config=stress_config(thresholds={"http_req_duration": ["max<500"]}),
     )
-    (judged,) = run.summary["thresholds"]
+    (judged,) = run.summary.to_json()["thresholds"]
     assert (judged["expression"], judged["ok"]) == ("max<500", False)
     assert judged["message"].startswith("max=900.")
 

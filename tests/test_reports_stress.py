@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gate.model import GateResult, Outcome, Verdict
+from gate.model import GateResult, Outcome, StressSummary, TimelinePoint, Verdict
 from gate.reports import print_summary, render_markdown
 from gate.reports.chart import latency_chart
 
@@ -66,7 +66,13 @@ def stress_summary(**changes: Any) -> dict[str, Any]:
 
 
 def with_stress(stress: dict[str, Any]) -> GateResult:
-    return GateResult(Verdict.BLOCK, Outcome.FAILED, ["stress: rate<0.01 failed"], stress=stress)
+    """The result as read back from result.json (the summary's lenient reader included)."""
+    summary = StressSummary.from_json(stress)
+    return GateResult(Verdict.BLOCK, Outcome.FAILED, ["stress: rate<0.01 failed"], stress=summary)
+
+
+def points(timeline: list[dict[str, Any]]) -> list[TimelinePoint]:
+    return StressSummary.from_json({"timeline": timeline}).timeline
 
 
 def test_percentile_table_per_metric() -> None:
@@ -103,7 +109,7 @@ def test_saturation_abort_and_dropped_are_said_plainly() -> None:
 
 
 def test_chart_is_valid_xychart_beta() -> None:
-    chart = latency_chart(stress_summary()["timeline"])
+    chart = latency_chart(points(stress_summary()["timeline"]))
     assert chart is not None
     lines = chart.split("\n")
     assert lines[0] == "```mermaid"
@@ -134,7 +140,7 @@ def test_chart_downsamples_long_timelines_and_draws_gaps_as_zero() -> None:
     timeline: list[Any] = [{"t": t, "p50": 1.5, "p95": 2, "p99": 3} for t in range(600)]
     timeline[0] = {"t": 0, "p50": None, "p95": float("nan"), "p99": "x"}
     timeline.append("garbage")
-    chart = latency_chart(timeline)
+    chart = latency_chart(points(timeline))
     assert chart is not None
     p50 = next(line for line in chart.split("\n") if line.strip().startswith("line"))
     values = p50.strip()[len("line [") : -1].split(", ")
@@ -145,7 +151,7 @@ def test_chart_downsamples_long_timelines_and_draws_gaps_as_zero() -> None:
 
 @pytest.mark.parametrize("timeline", [None, [], [{"t": 0, "p50": 1}], "nope", [{"p50": 1}] * 5])
 def test_no_chart_without_two_points(timeline: Any) -> None:
-    assert latency_chart(timeline) is None
+    assert latency_chart(points(timeline)) is None
 
 
 def test_chart_is_in_the_summary_with_its_legend() -> None:
@@ -230,7 +236,7 @@ def test_odd_timelines_still_parse() -> None:
     timeline: list[Any] = [
         {"t": t / 4, "p50": 0.123 * t, "p95": None, "p99": 12345.678} for t in range(200)
     ]
-    chart = latency_chart(timeline)
+    chart = latency_chart(points(timeline))
     assert chart is not None
     parsed = mermaid_parse(chart.removeprefix("```mermaid\n").removesuffix("\n```"))
     assert parsed.returncode == 0, parsed.stdout + parsed.stderr

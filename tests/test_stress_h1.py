@@ -155,7 +155,7 @@ def test_https_through_the_lean_client(tmp_path: Path, monkeypatch: pytest.Monke
             secrets=frozenset(),
             progress=False,
         )
-        assert "tls" in (untrusted.summary["aborted"] or "")
+        assert "tls" in (untrusted.summary.aborted or "")
         ca_file = tmp_path / "ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
         monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
@@ -166,4 +166,4 @@ def test_https_through_the_lean_client(tmp_path: Path, monkeypatch: pytest.Monke
             secrets=frozenset(),
             progress=False,
         )
-    assert trusted.summary["status_counts"] == {"200": 25}
+    assert trusted.summary.status_counts == {"200": 25}

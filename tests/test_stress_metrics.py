@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gate.stress.meta import RunMeta
 from gate.stress.metrics import Snapshot, new_histogram, window_width
 from gate.stress.progress import Progress, format_line
 from gate.stress.schedule import Schedule, weighted_cycle
@@ -51,7 +52,8 @@ def test_two_shards_merged_equal_the_histogram_of_all_samples(tmp_path: Path) ->
 
 
 def test_snapshot_round_trip_keeps_timeline_and_counters(tmp_path: Path) -> None:
-    snap = Snapshot(window_s=2.0, meta={"target": "http://127.0.0.1:1"})
+    meta = RunMeta(target="http://127.0.0.1:1", thresholds=[("http_reqs", "count>1", True, 2.5)])
+    snap = Snapshot(window_s=2.0, meta=meta)
     snap.counters = {"http_reqs": 5, "dropped_iterations": 1}
     snap.ws_closes = {"1011": 2}
     back = Snapshot.read(snap.write(tmp_path / "s.json"))
@@ -61,6 +63,17 @@ def test_snapshot_round_trip_keeps_timeline_and_counters(tmp_path: Path) -> None
         2.0,
         snap.meta,
     )
+
+
+def test_meta_of_an_older_file_takes_the_configuration_defaults() -> None:
+    """A stress file without a planning field reads the `[stress]` default, not a copy of it."""
+    from gate.config.stress import StressConfig
+
+    meta = RunMeta.from_json({"target": "x", "unknown_later_field": 1})
+    defaults = StressConfig.model_fields
+    assert meta.max_late_fraction == defaults["max_late_fraction"].default
+    assert meta.late_after_ms == defaults["late_after_ms"].default
+    assert meta.thresholds == []
 
 
 def test_bad_shard_file_is_named() -> None:

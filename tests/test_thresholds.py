@@ -13,6 +13,7 @@ from gate.config.thresholds import (
     parse_key,
     parse_threshold,
 )
+from gate.stress.meta import RunMeta
 from gate.stress.metrics import Snapshot, new_histogram
 
 
@@ -90,7 +91,7 @@ def _snapshot(values_us: list[int], failed: int = 0, total: int = 0) -> Snapshot
     hist = new_histogram()
     for value in values_us:
         hist.record_value(value)
-    snap = Snapshot(histograms={"http_req_duration": hist}, meta={"elapsed_s": 2.0})
+    snap = Snapshot(histograms={"http_req_duration": hist}, meta=RunMeta(elapsed_s=2.0))
     snap.rates["http_req_failed"] = [failed, total]
     snap.counters["http_reqs"] = total
     return snap

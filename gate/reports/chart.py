@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gate.model import TimelinePoint
+
 MAX_POINTS = 60
 SERIES = ("p50", "p95", "p99")
 
@@ -27,23 +29,21 @@ def _fmt(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def latency_chart(timeline: Any) -> str | None:
+def latency_chart(timeline: list[TimelinePoint]) -> str | None:
     """A fenced Mermaid chart of p50/p95/p99 (ms) over time, or None with fewer than 2 points.
 
     Seconds without samples (a null percentile) are drawn as 0.
     """
-    if not isinstance(timeline, list):
-        return None
-    points = [p for p in timeline if isinstance(p, dict) and _number(p.get("t")) is not None]
+    points = list(timeline)
     if len(points) < 2:
         return None
     if len(points) > MAX_POINTS:
         step = math.ceil(len(points) / MAX_POINTS)
         points = points[::step]
-    series = {name: [_number(p.get(name)) or 0.0 for p in points] for name in SERIES}
+    series = {name: [_number(getattr(p, name)) or 0.0 for p in points] for name in SERIES}
     top = max((v for values in series.values() for v in values), default=0.0)
     y_max = _nice_ceiling(top * 1.1) if top > 0 else 1.0
-    x_labels = ", ".join(f'"{_fmt(_number(p["t"]) or 0.0)}"' for p in points)
+    x_labels = ", ".join(f'"{_fmt(p.t)}"' for p in points)
     lines = [
         "```mermaid",
         "xychart-beta",

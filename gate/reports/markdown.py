@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from gate.model import GateResult, Problem, SuiteResult, Totals
+from gate.model import GateResult, Problem, StressSummary, SuiteResult, Totals
 from gate.redact import Redactor
 from gate.reports import chart, facts
 from gate.reports import stress as stress_rows
@@ -107,7 +106,7 @@ def _head(result: GateResult, red: Redactor, url: str | None) -> list[str]:
         blocks.append(_reasons(result.reasons, red))
     if result.suites:
         blocks.append(_totals_table(result, red))
-    if isinstance(result.stress, dict):
+    if result.stress is not None:
         blocks.extend(_stress_blocks(result.stress, red))
     return blocks
 
@@ -189,7 +188,7 @@ def _table(header: list[str], align: str, rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
+def _stress_blocks(stress: StressSummary, red: Redactor) -> list[str]:
     blocks = ["### 📈 Stress", stress_rows.overview(stress)]
     for icon, text in stress_rows.notes(stress):
         blocks.append(f"> {icon} {md_inline(safe_text(text, REASON_CHARS, red))}")
@@ -226,7 +225,7 @@ def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
     ]
     if counted:
         blocks.append("  \n".join(counted))
-    graph = chart.latency_chart(stress.get("timeline"))
+    graph = chart.latency_chart(stress.timeline)
     if graph:
         legend = "Latency per second of the run; lines from bottom to top: p50, p95, p99."
         blocks.append(f"{legend}\n\n{graph}")  # one block: never the legend without the chart

@@ -1,8 +1,8 @@
 """Reading the `stress` summary of result.json into rows the renderers format.
 
-The summary is a plain dict (schema in TEAM.md / DESIGN.md); it may come from another version or
-a hand-edited file, so every field is read defensively: a missing or mistyped value becomes
-"–", never an exception in the middle of a report. Metric names and threshold expressions come
+The summary is a `gate.model.StressSummary`, read leniently from result.json (it may come from
+another version or a hand-edited file): a missing or mistyped value is None here and becomes "–",
+never an exception in the middle of a report. Metric names and threshold expressions come
 from the configuration and tags, so they are returned raw and escaped by the caller.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+
+from gate.model import StressSummary
 
 MAX_ROWS = 30
 PERCENTILES = ("p50", "p90", "p95", "p99", "max")
@@ -73,29 +75,19 @@ def rate_value(metric: str, value: Any) -> str:
     return per_second(value) if is_throughput(metric) else percent(value)
 
 
-def _metrics(stress: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    metrics = stress.get("metrics")
-    if not isinstance(metrics, dict):
-        return {}
-    return {str(k): v for k, v in metrics.items() if isinstance(v, dict)}
-
-
-def latency_rows(stress: dict[str, Any]) -> tuple[list[list[str]], int]:
+def latency_rows(stress: StressSummary) -> tuple[list[list[str]], int]:
     """Rows `[metric, count, p50, p90, p95, p99, max]` (ms) and how many were left out."""
     rows = [
-        [name, integer(m.get("count")), *(ms(m.get(p)) for p in PERCENTILES)]
-        for name, m in _metrics(stress).items()
-        if "rate" not in m
+        [name, integer(m.count), *(ms(getattr(m, p)) for p in PERCENTILES)]
+        for name, m in stress.trends().items()
     ]
     return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
 
 
-def rate_rows(stress: dict[str, Any]) -> tuple[list[list[str]], int]:
+def rate_rows(stress: StressSummary) -> tuple[list[list[str]], int]:
     """Rows `[metric, rate, count]` for rate metrics: failure rates as %, throughput as N/s."""
     rows = [
-        [name, rate_value(name, m.get("rate")), integer(m.get("count"))]
-        for name, m in _metrics(stress).items()
-        if "rate" in m
+        [name, rate_value(name, m.rate), integer(m.count)] for name, m in stress.rates().items()
     ]
     return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
 
@@ -111,21 +103,16 @@ def _measured(metric: str, expression: str, value: Any) -> str:
     return f"{ms(value)} ms"
 
 
-def thresholds(stress: dict[str, Any]) -> tuple[list[Threshold], int]:
-    raw = stress.get("thresholds")
-    items = [t for t in raw if isinstance(t, dict)] if isinstance(raw, list) else []
-    rows = []
-    for t in items:
-        ok = t.get("ok")
-        expression, metric = str(t.get("expression", "")), str(t.get("metric", ""))
-        rows.append(
-            Threshold(
-                ok=ok if isinstance(ok, bool) else None,
-                metric=metric,
-                expression=expression,
-                measured=_measured(metric, expression, t.get("value")),
-            )
+def thresholds(stress: StressSummary) -> tuple[list[Threshold], int]:
+    rows = [
+        Threshold(
+            ok=t.ok,
+            metric=t.metric,
+            expression=t.expression,
+            measured=_measured(t.metric, t.expression, t.value),
         )
+        for t in stress.thresholds
+    ]
     return rows[:MAX_ROWS], max(0, len(rows) - MAX_ROWS)
 
 
@@ -133,26 +120,26 @@ def threshold_icon(ok: bool | None) -> str:
     return {True: "✅", False: "❌", None: "⚠️"}[ok]
 
 
-def overview(stress: dict[str, Any]) -> str:
+def overview(stress: StressSummary) -> str:
     """One line: duration, target and achieved rate, requests, dropped."""
     parts = []
-    if num(stress.get("duration_s")) is not None:
-        parts.append(f"{num(stress.get('duration_s')):.0f} s")
-    target, achieved = num(stress.get("target_rate")), num(stress.get("achieved_rate"))
+    if stress.duration_s is not None:
+        parts.append(f"{stress.duration_s:.0f} s")
+    target, achieved = stress.target_rate, stress.achieved_rate
     if target is not None:
         parts.append(f"target {target:,.0f} req/s")
     if achieved is not None:
         parts.append(f"achieved {achieved:,.1f} req/s")
-    parts.append(f"{integer(stress.get('requests'))} requests")
-    parts.append(f"{integer(stress.get('dropped'))} dropped")
+    parts.append(f"{integer(stress.requests)} requests")
+    parts.append(f"{integer(stress.dropped)} dropped")
     return " · ".join(parts)
 
 
-def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
+def notes(stress: StressSummary) -> list[tuple[str, str]]:
     """(icon, text) notes about trustworthiness: saturation, abort, dropped requests.
     `aborted` and `saturation_reason` are strings from the engine and are returned raw."""
     out: list[tuple[str, str]] = []
-    if stress.get("saturated"):
+    if stress.saturated:
         out.append(
             (
                 "⚠️",
@@ -163,9 +150,9 @@ def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
         why = _saturation_why(stress)
         if why:
             out.append(("⚠️", why))
-    if stress.get("aborted"):
-        out.append(("⛔", f"The run was aborted: {stress.get('aborted')}"))
-    dropped = num(stress.get("dropped"))
+    if stress.aborted:
+        out.append(("⛔", f"The run was aborted: {stress.aborted}"))
+    dropped = stress.dropped
     if dropped:
         out.append(
             (
@@ -177,29 +164,28 @@ def notes(stress: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _saturation_why(stress: dict[str, Any]) -> str | None:
+def _saturation_why(stress: StressSummary) -> str | None:
     """The engine's reason (e.g. "generator saturated: 12% of requests started late ...") and
     how many requests started late; a note of its own so that neither is cut short."""
     parts = []
-    reason = stress.get("saturation_reason")
-    if isinstance(reason, str) and reason.strip():
+    reason = stress.saturation_reason
+    if reason and reason.strip():
         parts.append(reason.strip().rstrip("."))
-    late = num(stress.get("late"))
+    late = stress.late
     if late:
         parts.append(f"{int(late):,} requests started late")
     return f"Why: {'; '.join(parts)}." if parts else None
 
 
-def counters(stress: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+def counters(stress: StressSummary) -> list[tuple[str, list[tuple[str, str]]]]:
     """(title, [(key, count)]) for status codes, error kinds and WebSocket close codes."""
     out = []
-    for key, title in (
-        ("status_counts", "HTTP status"),
-        ("errors", "Errors"),
-        ("ws_closes", "WebSocket closes"),
+    for data, title in (
+        (stress.status_counts, "HTTP status"),
+        (stress.errors, "Errors"),
+        (stress.ws_closes, "WebSocket closes"),
     ):
-        data = stress.get(key)
-        if isinstance(data, dict) and data:
-            pairs = sorted(data.items(), key=lambda kv: -(num(kv[1]) or 0))[:MAX_ROWS]
+        if data:
+            pairs = sorted(data.items(), key=lambda kv: -kv[1])[:MAX_ROWS]
             out.append((title, [(str(k), integer(v)) for k, v in pairs]))
     return out

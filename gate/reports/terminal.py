@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gate.model import GateResult, Outcome, Verdict
+from gate.model import GateResult, Outcome, StressSummary, Verdict
 from gate.redact import Redactor
 from gate.reports import facts
 from gate.reports import stress as stress_rows
@@ -117,7 +117,7 @@ def plain_summary(result: GateResult, *, red: Redactor | None = None, actions: b
     lines.extend(_plain_suites(result, red))
     for kind in facts.KINDS:
         lines.extend(_plain_problems(result, kind, red))
-    if isinstance(result.stress, dict):
+    if result.stress is not None:
         lines.extend(_plain_stress(result.stress, red))
     if actions:
         lines.append("::endgroup::")
@@ -167,7 +167,7 @@ def _plain_problems(result: GateResult, kind: str, red: Redactor) -> list[str]:
     return lines
 
 
-def _plain_stress(stress: dict[str, Any], red: Redactor) -> list[str]:
+def _plain_stress(stress: StressSummary, red: Redactor) -> list[str]:
     lines = [f"stress: {stress_rows.overview(stress)}"]
     lines.extend(
         f"  note: {_text(text, LINE_CHARS * 2, red)}" for _, text in stress_rows.notes(stress)
@@ -226,7 +226,7 @@ def _rich_summary(result: GateResult, out: TextIO, red: Redactor) -> None:
             if message:
                 line.append(f" — {message}", style="dim")
             console.print(line, overflow="ellipsis", no_wrap=True)
-    if isinstance(result.stress, dict):
+    if result.stress is not None:
         _rich_stress(console, result.stress, red)
 
 
@@ -249,7 +249,7 @@ def _rich_suites(result: GateResult, red: Redactor) -> Table:
     return table
 
 
-def _rich_stress(console: Console, stress: dict[str, Any], red: Redactor) -> None:
+def _rich_stress(console: Console, stress: StressSummary, red: Redactor) -> None:
     console.print(Text(f"stress: {stress_rows.overview(stress)}", style="bold"))
     for icon, text in stress_rows.notes(stress):
         console.print(Text(f"  {icon} {_text(text, LINE_CHARS * 2, red)}", style="yellow"))

@@ -23,7 +23,8 @@ from time import perf_counter
 import aiohttp
 
 from gate.stress.h1 import ProtocolError
-from gate.stress.recorder import Endpoint, Recorder
+from gate.stress.recorder import Recorder
+from gate.stress.request import PreparedRequest
 from gate.stress.schedule import Schedule
 
 _BATCH = 64  # arrivals started back to back before the dispatcher yields to the requests
@@ -79,7 +80,7 @@ class HttpLoad:
         self,
         session: aiohttp.ClientSession | None,
         recorder: Recorder,
-        mix: list[Endpoint],
+        mix: list[PreparedRequest],
         *,
         max_in_flight: int,
         connections: int,
@@ -157,7 +158,7 @@ class HttpLoad:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _one(self, ep: Endpoint, intended: float) -> None:
+    async def _one(self, ep: PreparedRequest, intended: float) -> None:
         status, error = 0, None
         async with self.slots:
             sent = perf_counter()
@@ -171,7 +172,7 @@ class HttpLoad:
         self.in_flight -= 1
         self.rec.http(ep, intended, sent, perf_counter(), status, error)
 
-    async def _aiohttp(self, ep: Endpoint) -> int:
+    async def _aiohttp(self, ep: PreparedRequest) -> int:
         assert self.session is not None
         async with self.session.request(ep.method, ep.url, headers=ep.headers, data=ep.body) as r:
             await r.read()

@@ -16,6 +16,9 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from gate.model import TrendStats
+from gate.stress.meta import RunMeta
+
 FORMAT = "deploy-gate-stress"
 VERSION = 1
 LOWEST_US = 1
@@ -59,7 +62,7 @@ class Snapshot:
     ws_closes: dict[str, int] = field(default_factory=dict)
     timeline: list[Window] = field(default_factory=list)
     window_s: float = 1.0
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: RunMeta = field(default_factory=RunMeta)
 
     def merge(self, other: Snapshot) -> None:
         """Add `other` into this snapshot (histograms added count by count)."""
@@ -119,7 +122,7 @@ class Snapshot:
         if key not in self.counters:
             return None
         n = self.counters[key]
-        elapsed = float(self.meta.get("elapsed_s") or 0.0)
+        elapsed = self.meta.elapsed_s
         return n, (n / elapsed if elapsed > 0 else 0.0)
 
     # --- serialisation --------------------------------------------------------------------
@@ -127,7 +130,7 @@ class Snapshot:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "meta": self.meta,
+            "meta": self.meta.to_json(),
             "histograms": {k: _encode(h) for k, h in sorted(self.histograms.items())},
             "rates": self.rates,
             "counters": self.counters,
@@ -161,7 +164,7 @@ class Snapshot:
                     Window(int(w["count"]), int(w["errors"]), _decode(w["hist"]))
                     for w in data["timeline"]
                 ],
-                meta=dict(data.get("meta") or {}),
+                meta=RunMeta.from_json(data.get("meta") or {}),
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ValueError(f"malformed stress file: {type(exc).__name__}: {exc}") from None
@@ -183,19 +186,19 @@ def _ints(data: Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in data.items()}
 
 
-def trend_summary(hist: HdrHistogram) -> dict[str, float | int]:
-    """count/min/mean/p50/p90/p95/p99/max in milliseconds, for `summary["metrics"]`."""
+def trend_summary(hist: HdrHistogram) -> TrendStats:
+    """count/min/mean/p50/p90/p95/p99/max in milliseconds, for the summary's `metrics`."""
     pct = hist.get_percentile_to_value_dict([50.0, 90.0, 95.0, 99.0])
-    return {
-        "count": hist.get_total_count(),
-        "min": round(hist.get_min_value() / 1000, 3),
-        "mean": round(hist.get_mean_value() / 1000, 3),
-        "p50": round(pct[50.0] / 1000, 3),
-        "p90": round(pct[90.0] / 1000, 3),
-        "p95": round(pct[95.0] / 1000, 3),
-        "p99": round(pct[99.0] / 1000, 3),
-        "max": round(hist.get_max_value() / 1000, 3),
-    }
+    return TrendStats(
+        count=hist.get_total_count(),
+        min=round(hist.get_min_value() / 1000, 3),
+        mean=round(hist.get_mean_value() / 1000, 3),
+        p50=round(pct[50.0] / 1000, 3),
+        p90=round(pct[90.0] / 1000, 3),
+        p95=round(pct[95.0] / 1000, 3),
+        p99=round(pct[99.0] / 1000, 3),
+        max=round(hist.get_max_value() / 1000, 3),
+    )
 
 
 def window_width(duration_s: float) -> float:

@@ -11,42 +11,32 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hdrh.histogram import HdrHistogram
-from yarl import URL
 
+from gate.stress.meta import RunMeta
 from gate.stress.metrics import HIGHEST_US, Snapshot, Window, new_histogram
 
 if TYPE_CHECKING:
-    from gate.stress.h1 import Pool
+    from gate.stress.request import PreparedRequest
 
 
 @dataclass(eq=False, slots=True)
-class Endpoint:
-    """One entry of the request mix, prebuilt so the hot path allocates nothing for it."""
+class EndpointStats:
+    """What one endpoint measured: its two histograms and its request counts."""
 
     name: str
-    method: str
-    url: URL | str
-    headers: dict[str, str]
-    body: bytes | None
-    expect: frozenset[int] | None  # None: 200-399 succeed (k6's default)
     duration: HdrHistogram = field(default_factory=new_histogram)
     service: HdrHistogram = field(default_factory=new_histogram)
     failed: int = 0
     total: int = 0
-    wire: bytes = b""  # the encoded request (lean client)
-    pool: Pool | None = None  # its origin's connections (lean client)
-
-    def succeeded(self, status: int) -> bool:
-        return 200 <= status < 400 if self.expect is None else status in self.expect
 
 
 class Recorder:
     """Counts and histograms of one worker; `snapshot()` gives the mergeable form."""
 
     def __init__(
-        self, endpoints: list[Endpoint], t0: float, window_s: float, windows: int, abort_window: int
+        self, endpoints: list[str], t0: float, window_s: float, windows: int, abort_window: int
     ) -> None:
-        self.endpoints = endpoints
+        self.endpoints = [EndpointStats(name) for name in endpoints]  # by PreparedRequest.index
         self.t0 = t0
         self.window_s = window_s
         self.timeline = [Window() for _ in range(max(windows, 1))]
@@ -69,9 +59,16 @@ class Recorder:
         self.recent_failed = 0
 
     def http(
-        self, ep: Endpoint, intended: float, sent: float, end: float, status: int, error: str | None
+        self,
+        req: PreparedRequest,
+        intended: float,
+        sent: float,
+        end: float,
+        status: int,
+        error: str | None,
     ) -> None:
         """Record one finished request (times from `time.perf_counter`)."""
+        ep = self.endpoints[req.index]
         # The dispatcher may start a request up to half a millisecond early rather than sleep
         # that little: then the actual start is the reference, never a time before it.
         corrected = int((end - (intended if intended < sent else sent)) * 1e6) or 1
@@ -82,7 +79,7 @@ class Recorder:
         self.requests += 1
         if error is None:
             self.status_counts[status] = self.status_counts.get(status, 0) + 1
-            bad = 0 if ep.succeeded(status) else 1
+            bad = 0 if req.succeeded(status) else 1
         else:
             self.errors[error] = self.errors.get(error, 0) + 1
             bad = 1
@@ -120,9 +117,9 @@ class Recorder:
         if error is not None:
             self.errors[error] = self.errors.get(error, 0) + 1
 
-    def snapshot(self, meta: dict[str, object] | None = None) -> Snapshot:
+    def snapshot(self, meta: RunMeta | None = None) -> Snapshot:
         """The mergeable view (histograms shared, not copied: encode or merge it at once)."""
-        snap = Snapshot(window_s=self.window_s, timeline=self.timeline, meta=dict(meta or {}))
+        snap = Snapshot(window_s=self.window_s, timeline=self.timeline, meta=meta or RunMeta())
         if self.endpoints:
             overall_d, overall_s = new_histogram(), new_histogram()
             for ep in self.endpoints:

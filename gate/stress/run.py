@@ -14,6 +14,7 @@ import os
 import queue as queue_mod
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -22,12 +23,13 @@ from urllib.parse import urlsplit, urlunsplit
 from gate.config.stress import StressConfig, check_hosts
 from gate.config.thresholds import evaluate
 from gate.errors import ConfigError
+from gate.stress.meta import RunMeta, combine
 from gate.stress.metrics import Snapshot, window_width
-from gate.stress.outcome import StressRun, combine_meta, finish, thresholds_from_meta
+from gate.stress.outcome import StressRun, finish, thresholds_from_meta
 from gate.stress.progress import Progress
+from gate.stress.request import EndpointPlan
 from gate.stress.workers import (
     TICK_S,
-    EndpointPlan,
     WebSocketPlan,
     WorkerPlan,
     run_loop,
@@ -100,17 +102,7 @@ def plan_workers(
         for r in config.requests
     ]
     duration = config.total_duration_s
-    meta: dict[str, Any] = {
-        "target": target,
-        "target_rate": round(config.planned_requests / duration, 3) if duration else 0.0,
-        "planned_duration_s": duration,
-        "thresholds": _thresholds(config),
-        "late_after_ms": config.late_after_ms,
-        "max_late_fraction": config.max_late_fraction,
-        "max_dropped_fraction": config.max_dropped_fraction,
-        "max_in_flight": config.max_in_flight,
-        "mode": "closed" if closed_concurrency else "open",
-    }
+    meta = RunMeta.plan(config, target, _thresholds(config), closed=bool(closed_concurrency))
     width = window_width(duration)
     plans = []
     for index in range(count):
@@ -187,7 +179,7 @@ def _ws_url(base: str, path: str) -> str:
 class _Controller:
     """The parent's view: latest snapshot per worker, progress, abortOnFail."""
 
-    def __init__(self, meta: dict[str, Any], workers: int, progress: Progress) -> None:
+    def __init__(self, meta: RunMeta, workers: int, progress: Progress) -> None:
         self.meta = meta
         self.workers = workers
         self.progress = progress
@@ -239,17 +231,18 @@ class _Controller:
         merged = Snapshot()
         for snap in snaps:
             merged.merge(snap)
-        merged.meta = combine_meta([s.meta for s in snaps])
+        merged.meta = combine([s.meta for s in snaps])
         return merged
 
     def final(self) -> Snapshot:
         merged = Snapshot()
         for snap in self.finals.values():
             merged.merge(snap)
-        meta = combine_meta([s.meta for s in self.finals.values()]) if self.finals else {}
-        merged.meta = {**self.meta, **{k: v for k, v in meta.items() if k not in self.meta}}
-        merged.meta["aborted"] = self.abort_reason or meta.get("aborted")
-        merged.meta.setdefault("elapsed_s", perf_counter() - self.started)
+        if self.finals:
+            merged.meta = self.meta.with_run(combine([s.meta for s in self.finals.values()]))
+        else:  # no worker finished (a crash): the planned settings, the time it took
+            merged.meta = replace(self.meta, elapsed_s=perf_counter() - self.started)
+        merged.meta.aborted = self.abort_reason or merged.meta.aborted
         return merged
 
 

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gate.config.stress import StressConfig
+from gate.stress.meta import combine
 from gate.stress.metrics import Snapshot
-from gate.stress.outcome import SHARD_FILE, StressRun, combine_meta, finish
+from gate.stress.outcome import SHARD_FILE, StressRun, finish
 
 
 def shard_files(dirs: list[Path]) -> list[Path]:
@@ -40,15 +41,14 @@ def merge_stress(
     merged = Snapshot()
     for snap in snapshots:
         merged.merge(snap)
-    merged.meta = combine_meta([s.meta for s in snapshots])
-    merged.meta["shards"] = len(snapshots)
-    merged.meta["workers"] = sum(int(s.meta.get("workers") or 1) for s in snapshots)
-    merged.meta["target_rate"] = sum(float(s.meta.get("target_rate") or 0) for s in snapshots)
-    merged.meta["saturation_reason"] = _saturation(snapshots)
+    merged.meta = combine([s.meta for s in snapshots])
+    merged.meta.shards = len(snapshots)
+    merged.meta.target_rate = sum(s.meta.target_rate for s in snapshots)
+    merged.meta.saturation_reason = _saturation(snapshots)
     if config is not None:
-        merged.meta["thresholds"] = config.parsed_thresholds() or merged.meta.get("thresholds", [])
+        merged.meta.thresholds = config.parsed_thresholds() or merged.meta.thresholds
     else:
-        differing = {repr(s.meta.get("thresholds")) for s in snapshots}
+        differing = {repr(s.meta.thresholds) for s in snapshots}
         if len(differing) > 1:
             problems.append(
                 "the shards ran with different thresholds; pass --config so the merge judges "
@@ -62,8 +62,8 @@ def merge_stress(
 
 def _saturation(snapshots: list[Snapshot]) -> str | None:
     reasons = [
-        f"shard {i + 1}: {s.meta['saturation_reason']}"
+        f"shard {i + 1}: {s.meta.saturation_reason}"
         for i, s in enumerate(snapshots)
-        if s.meta.get("saturation_reason")
+        if s.meta.saturation_reason
     ]
     return "; ".join(reasons) if reasons else None

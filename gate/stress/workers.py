@@ -14,34 +14,23 @@ import os
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.synchronize import Event
 from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
 
-from yarl import URL
-
 from gate.stress.h1 import Pool, encode_request
 from gate.stress.http import HttpLoad, make_session
+from gate.stress.meta import RunMeta
 from gate.stress.metrics import Snapshot
-from gate.stress.recorder import Endpoint, Recorder
+from gate.stress.recorder import Recorder
+from gate.stress.request import EndpointPlan, PreparedRequest
 from gate.stress.schedule import Schedule, weighted_cycle
 from gate.stress.ws import Exchange, hold_connections
 
 REPORT_S = 1.0
 TICK_S = 0.1
-
-
-@dataclass(frozen=True)
-class EndpointPlan:
-    name: str
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes | None
-    expect: tuple[int, ...] | None
-    weight: int = 1
 
 
 @dataclass(frozen=True)
@@ -76,13 +65,13 @@ class WorkerPlan:
     closed_concurrency: int | None = None  # bench only: back-to-back requests, no schedule
     client: str = "lean"  # "lean" (gate.stress.h1) or "aiohttp"
     interim: bool = True  # send snapshots every REPORT_S (progress line, abortOnFail)
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: RunMeta = field(default_factory=RunMeta)
 
 
 Report = Callable[[Snapshot, bool], None]
 
 
-def _lean_pools(endpoints: list[Endpoint], timeout_s: float) -> list[Pool]:
+def _lean_pools(endpoints: list[PreparedRequest], timeout_s: float) -> list[Pool]:
     """One connection pool per origin; each endpoint gets its pool and its encoded request."""
     pools: dict[tuple[str, int, str], Pool] = {}
     for ep in endpoints:
@@ -114,19 +103,11 @@ async def run_worker(
     def stopped() -> bool:
         return bool(reason) or stop()
 
-    endpoints = [
-        Endpoint(
-            e.name,
-            e.method,
-            URL(e.url),
-            e.headers,
-            e.body,
-            frozenset(e.expect) if e.expect else None,
-        )
-        for e in plan.endpoints
-    ]
+    endpoints = [PreparedRequest.from_plan(i, e) for i, e in enumerate(plan.endpoints)]
     mix = [endpoints[k] for k in weighted_cycle([e.weight for e in plan.endpoints])]
-    rec = Recorder(endpoints, t0, plan.window_s, plan.windows, plan.abort_window)
+    rec = Recorder(
+        [e.name for e in plan.endpoints], t0, plan.window_s, plan.windows, plan.abort_window
+    )
     ws_conns = plan.websocket.connections if plan.websocket else 0
     deadline = t0 + plan.duration_s
     cpu0 = time.process_time()
@@ -178,13 +159,13 @@ async def run_worker(
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
     elapsed = max(perf_counter() - t0, 1e-9)
-    meta = {
-        **plan.meta,
-        "elapsed_s": elapsed,
-        "cpu": (time.process_time() - cpu0) / elapsed,
-        "aborted": reason[0] if reason else None,
-        "workers": 1,
-    }
+    meta = replace(
+        plan.meta,
+        elapsed_s=elapsed,
+        cpu=(time.process_time() - cpu0) / elapsed,
+        aborted=reason[0] if reason else None,
+        workers=1,
+    )
     final = rec.snapshot(meta)
     report(final, True)
     return final
@@ -216,7 +197,7 @@ async def _watch(
         now = perf_counter()
         if plan.interim and now >= next_report:
             next_report = now + REPORT_S
-            snap = rec.snapshot({"elapsed_s": now - t0})
+            snap = rec.snapshot(replace(plan.meta, elapsed_s=now - t0))
             snap.timeline = []
             report(snap, False)
 
