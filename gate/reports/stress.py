@@ -1,8 +1,8 @@
 """Reading the `stress` summary of result.json into rows the renderers format.
 
-The summary is a `gate.model.StressSummary`, read leniently from result.json (it may come from
-another version or a hand-edited file): a missing or mistyped value is None here and becomes "–",
-never an exception in the middle of a report. Metric names and threshold expressions come
+The summary is a `gate.model.StressSummary` (shape: docs/stress.md), read leniently from
+result.json (it may come from another version or a hand-edited file): a missing or mistyped
+value is None here and becomes "–", never an exception in the middle of a report. Metric names and threshold expressions come
 from the configuration and tags, so they are returned raw and escaped by the caller.
 """
 

@@ -123,7 +123,7 @@ def _redacted(j: Judgement, redact: Redactor) -> Judgement:
 
 
 def summarize(snap: Snapshot, judgements: list[Judgement], redact: Redactor) -> StressSummary:
-    """The `stress` object of result.json (shape: `gate.model.StressSummary`)."""
+    """The `stress` object of result.json (`gate.model.StressSummary`; docs/reports.md)."""
     meta = snap.meta
     elapsed = meta.elapsed_s
     requests = snap.counters.get("http_reqs", 0)
