@@ -2,7 +2,8 @@
 
 Only plain dataclasses and enums live here so that every other module (reader, policy, reports,
 publishers, runner, stress engine) can depend on this one without depending on each other.
-`GateResult.to_json` / `GateResult.from_json` are the `result.json` contract (docs/design.md: result.json).
+`GateResult.to_json` / `GateResult.from_json` are the `result.json` contract (docs/design.md:
+result.json).
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ _OUTCOME_SEVERITY = {
 
 
 class CaseStatus(StrEnum):
-    """What one unique test ended as, after its reruns were folded (docs/design.md: result.json, Verdict semantics)."""
+    """What one unique test ended as, after its reruns were folded.
+
+    docs/design.md: result.json, Verdict semantics."""
 
     PASSED = "passed"
     FLAKY = "flaky"  # failed at least once, then passed: counted as passed and as flaky
@@ -150,6 +153,7 @@ class GateResult:
     suites: list[SuiteResult] = field(default_factory=list)
     stress: StressSummary | None = None
     duration_s: float = 0.0
+    baseline: BaselineReport | None = None  # only with --baseline (docs/baseline.md)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -162,6 +166,7 @@ class GateResult:
             "suites": [s.to_json() for s in self.suites],
             "stress": None if self.stress is None else self.stress.to_json(),
             "duration_s": round(self.duration_s, 3),
+            **({"baseline": self.baseline.to_json()} if self.baseline is not None else {}),
         }
 
     @classmethod
@@ -184,6 +189,11 @@ class GateResult:
                 suites=[_suite_from_json(s) for s in data.get("suites", [])],
                 stress=_stress_from_json(data.get("stress")),
                 duration_s=float(data.get("duration_s", 0.0)),
+                baseline=(
+                    BaselineReport.from_json(data["baseline"])
+                    if isinstance(data.get("baseline"), dict)
+                    else None
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid result.json content: {exc!r}") from exc
@@ -424,4 +434,143 @@ class StressSummary:
             status_counts=_counts(data.get("status_counts")),
             errors=_counts(data.get("errors")),
             ws_closes=_counts(data.get("ws_closes")),
+        )
+
+
+# --- the `baseline` object of result.json (docs/baseline.md) -----------------------------------
+
+
+def _strs(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+@dataclass(slots=True)
+class LatencyStats:
+    """One side of an endpoint's comparison: requests, percentiles (ms), error rate."""
+
+    count: int | None = None
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    error_rate: float | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> LatencyStats:
+        d = data if isinstance(data, dict) else {}
+        return cls(
+            _int(d.get("count")),
+            _num(d.get("p50")),
+            _num(d.get("p95")),
+            _num(d.get("p99")),
+            _num(d.get("error_rate")),
+        )
+
+
+@dataclass(slots=True)
+class EndpointComparison:
+    """An endpoint (or `total`) now against the baseline, and the verdict on it."""
+
+    name: str
+    now: LatencyStats
+    base: LatencyStats
+    verdict: str  # "regressed" | "improved" | "unchanged" | "not compared"
+    p: float | None = None  # one-sided Mann-Whitney U: slower now
+    shift_ms: float | None = None  # Hodges-Lehmann: typical change per request
+    error_p: float | None = None  # one-sided two-proportion test: more errors now
+    detail: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> EndpointComparison:
+        d = data if isinstance(data, dict) else {}
+        return cls(
+            str(d.get("name", "")),
+            LatencyStats.from_json(d.get("now")),
+            LatencyStats.from_json(d.get("base")),
+            str(d.get("verdict", "")),
+            _num(d.get("p")),
+            _num(d.get("shift_ms")),
+            _num(d.get("error_p")),
+            str(d.get("detail", "")),
+        )
+
+
+@dataclass(slots=True)
+class TestDeltas:
+    """Test ids (`suite: id`) by how they changed since the baseline."""
+
+    new_failures: list[str] = field(default_factory=list)
+    known_failures: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)  # failing then; not failing now
+    missing: list[str] = field(default_factory=list)  # suites or tests that did not run now
+
+    @classmethod
+    def from_json(cls, data: Any) -> TestDeltas:
+        d = data if isinstance(data, dict) else {}
+        return cls(
+            *(_strs(d.get(k)) for k in ("new_failures", "known_failures", "fixed", "missing"))
+        )
+
+
+@dataclass(slots=True)
+class BaselineSource:
+    """Where the baseline came from: its folder and, when it ran in Actions, run, sha, time."""
+
+    path: str
+    run_url: str | None = None
+    sha: str | None = None
+    time: str | None = None
+    verdict: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> BaselineSource:
+        d = data if isinstance(data, dict) else {}
+        return cls(
+            str(d.get("path", "")),
+            _text(d.get("run_url")),
+            _text(d.get("sha")),
+            _text(d.get("time")),
+            _text(d.get("verdict")),
+        )
+
+    def label(self) -> str:
+        """`<sha> (<run>)` for reasons, or the folder when neither is known."""
+        sha = (self.sha or "")[:12]
+        if sha and self.run_url:
+            return f"{sha} ({self.run_url})"
+        return sha or self.run_url or self.path
+
+
+@dataclass(slots=True)
+class BaselineReport:
+    source: BaselineSource
+    comparable: bool = True
+    why_not: list[str] = field(default_factory=list)  # why the stress data was not compared
+    endpoints: list[EndpointComparison] = field(default_factory=list)
+    tests: TestDeltas = field(default_factory=TestDeltas)
+    findings: list[str] = field(default_factory=list)  # the reasons the comparison added
+    base_timeline: list[TimelinePoint] = field(default_factory=list)  # for the chart
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BaselineReport:
+        endpoints = data.get("endpoints")
+        timeline = data.get("base_timeline")
+        points = [
+            TimelinePoint.from_json(p)
+            for p in (timeline if isinstance(timeline, list) else [])
+            if isinstance(p, dict)
+        ]
+        return cls(
+            source=BaselineSource.from_json(data.get("source")),
+            comparable=data.get("comparable") is not False,
+            why_not=_strs(data.get("why_not")),
+            endpoints=[
+                EndpointComparison.from_json(e)
+                for e in (endpoints if isinstance(endpoints, list) else [])
+            ],
+            tests=TestDeltas.from_json(data.get("tests")),
+            findings=_strs(data.get("findings")),
+            base_timeline=[p for p in points if p is not None],
         )

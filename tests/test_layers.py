@@ -33,6 +33,7 @@ STAGES = {
     "gate.demo": 2,
     "gate.junit": 3,
     "gate.policy": 4,
+    "gate.baseline": 4,  # re-decides a result against an earlier one (after the policy)
     "gate.reports": 5,
     "gate.pipeline": 6,  # decide (junit + policy) and emit (reports)
     "gate.github": 7,

@@ -3,6 +3,7 @@
 from pydantic import Field, PrivateAttr
 
 from gate.config.base import Section
+from gate.config.baseline import BaselineConfig
 from gate.config.checks import AuthConfig, E2EConfig, ReadinessConfig, SmokeConfig
 from gate.config.policy import PolicyConfig
 from gate.config.publish import PublishConfig
@@ -23,6 +24,7 @@ class GateConfig(Section):
     e2e: E2EConfig | None = None
     stress: StressConfig | None = None
     publish: PublishConfig = Field(default_factory=PublishConfig)
+    baseline: BaselineConfig = Field(default_factory=BaselineConfig)
 
     # Where the configuration came from (for messages) and every value that must never be shown.
     _source: str = PrivateAttr(default="<defaults>")

@@ -2,8 +2,9 @@
 
 The summary is a `gate.model.StressSummary` (shape: docs/stress.md), read leniently from
 result.json (it may come from another version or a hand-edited file): a missing or mistyped
-value is None here and becomes "–", never an exception in the middle of a report. Metric names and threshold expressions come
-from the configuration and tags, so they are returned raw and escaped by the caller.
+value is None here and becomes "–", never an exception in the middle of a report. Metric names
+and threshold expressions come from the configuration and tags, so they are returned raw and
+escaped by the caller.
 """
 
 from __future__ import annotations
