@@ -38,11 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", help="base URL to check (default: $GATE_TARGET_URL, config)")
     run.add_argument("--suites", help="comma list of smoke,e2e,stress (default: config)")
     run.add_argument("--junit", action="append", default=[], help="extra JUnit path/glob")
+    _baseline(run)
     _out(run)
 
     report = sub.add_parser("report", help="verdict from existing JUnit files (any producer)")
     report.add_argument("junit", nargs="+", help="JUnit files, folders or globs")
     report.add_argument("--config", help="gate.toml path (for the policy)")
+    _baseline(report)
     _out(report)
 
     publish = sub.add_parser("publish", help="post the verdict to GitHub")
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge = sub.add_parser("merge", help="merge shard outputs into one result")
     merge.add_argument("dirs", nargs="+", help="shard output directories")
     merge.add_argument("--config", help="gate.toml path (for the policy and thresholds)")
+    _baseline(merge)
     _out(merge, required=True)
 
     demo = sub.add_parser("demo", help="gate the bundled demo service on loopback")
@@ -69,6 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--list-faults", action="store_true", help="list the injectable faults")
     _out(demo)
     return parser
+
+
+def _baseline(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="compare with an earlier output folder (docs/baseline.md)",
+    )
+    parser.add_argument(
+        "--baseline-missing-ok",
+        action="store_true",
+        help="an unreadable --baseline is a warning and no comparison, not exit 2",
+    )
 
 
 def _out(parser: argparse.ArgumentParser, required: bool = False) -> None:
@@ -85,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args.command
     try:
         _check_out(getattr(args, "out", None))
+        _check_baseline(getattr(args, "baseline", None), getattr(args, "out", None))
         command = importlib.import_module(f"gate.commands.{name}")
         return int(command.main(args))
     except UsageError as exc:
@@ -126,6 +143,15 @@ def _check_out(out: str | None) -> None:
             if not part.is_dir():
                 raise UsageError(f"--out {out}: {part} is a file, not a folder")
             return
+
+
+def _check_baseline(baseline: str | None, out: str | None) -> None:
+    """The outputs are cleared first: a baseline in the --out folder would be deleted by it."""
+    if baseline and out and Path(baseline).resolve() == Path(out).resolve():
+        raise UsageError(
+            f"--baseline {baseline} is also the --out folder, which this run replaces; "
+            "copy the earlier outputs elsewhere or choose another --out"
+        )
 
 
 def _text(exc: BaseException) -> str:

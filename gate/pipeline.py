@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gate.baseline import Baseline, BaselineError, compare, load_baseline, write_provenance
 from gate.config.schema import GateConfig
 from gate.errors import print_debug_traceback
 from gate.inputs import is_glob
@@ -99,6 +100,7 @@ def emit(
     out_dir = Path(out_dir)
     try:
         write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
+        write_provenance(out_dir)
         junit_dir = out_dir / "junit"
         junit_dir.mkdir(parents=True, exist_ok=True)
         _copy_suite_files(runs, junit_dir)
@@ -110,6 +112,51 @@ def emit(
         remove_reports(out_dir)
         raise
     return 0 if result.verdict is Verdict.PASS else 1
+
+
+def open_baseline(folder: str | None, *, missing_ok: bool = False) -> Baseline | str | None:
+    """The baseline named on the command line, read before any check runs.
+
+    A bad folder raises BaselineError (exit 2); with `missing_ok` (the action's `baseline:
+    auto`) it is returned as the problem's text instead: reported, no comparison, no block.
+    """
+    if not folder:
+        return None
+    try:
+        return load_baseline(Path(folder))
+    except BaselineError as exc:
+        if not missing_ok:
+            raise
+        print(f"gate: warning: {exc}; no baseline comparison", file=sys.stderr)
+        return str(exc)
+
+
+def against_baseline(
+    result: GateResult, baseline: Baseline | str | None, out_dir: Path, config: GateConfig
+) -> GateResult:
+    """`result` judged against the baseline (unchanged without one).
+
+    This run's stress histograms are the ones it wrote to `out_dir/stress/` (only when it has a
+    stress summary: a file without one is left from an earlier run into the same folder).
+    """
+    if baseline is None:
+        return result
+    if isinstance(baseline, str):  # unreadable in auto mode: said, not compared
+        from gate.model import BaselineReport, BaselineSource
+
+        report = BaselineReport(BaselineSource(path=""), comparable=False, why_not=[baseline])
+        result.baseline = report
+        return result
+    from gate.stress.metrics import Snapshot
+
+    now = None
+    histograms = out_dir / "stress" / "histograms.json"
+    if result.stress is not None and histograms.is_file():
+        try:
+            now = Snapshot.read(histograms)
+        except ValueError as exc:  # ours, just written: a bug, but never a silent pass
+            print(f"gate: warning: {exc}; stress not compared with the baseline", file=sys.stderr)
+    return compare(result, now, baseline, config.baseline)
 
 
 def run_url_from_env() -> str | None:

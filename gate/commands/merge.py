@@ -21,7 +21,14 @@ from typing import Any
 from gate.config import load_config
 from gate.errors import UsageError
 from gate.model import GateResult, RunStatus, SuiteRun
-from gate.pipeline import MERGED_NAME, decide, emit, suite_file_stem
+from gate.pipeline import (
+    MERGED_NAME,
+    against_baseline,
+    decide,
+    emit,
+    open_baseline,
+    suite_file_stem,
+)
 from gate.reports import remove_reports
 from gate.stress.outcome import JUNIT_FILE
 from gate.stress.shards import merge_stress, shard_files
@@ -40,6 +47,7 @@ def main(args: argparse.Namespace) -> int:
     if any(out.resolve() == d.resolve() for d in dirs):
         raise UsageError(f"--out {out} is one of the shard directories; choose a new one")
     remove_reports(out)  # no earlier result may outlive a failure of this one
+    baseline = open_baseline(args.baseline, missing_ok=args.baseline_missing_ok)
     started = time.monotonic()
     shards = [(d, _result(d)) for d in dirs]
     runs = _suite_runs(shards)
@@ -71,6 +79,7 @@ def main(args: argparse.Namespace) -> int:
         summary = stress.summary
     target = config.target or next((r.get("target") for _, r in shards if r), None)
     result = decide(runs, config, target=target, stress=summary)
+    result = against_baseline(result, baseline, out, config)
     result.duration_s = max(
         [float(r.get("duration_s") or 0.0) for _, r in shards if r] or [0.0]
     ) or (time.monotonic() - started)

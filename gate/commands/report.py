@@ -20,16 +20,18 @@ from gate.config import load_config
 from gate.config.schema import GateConfig
 from gate.junit import expand, suite_name_for
 from gate.model import SuiteRun
-from gate.pipeline import decide, emit
+from gate.pipeline import against_baseline, decide, emit, open_baseline
 from gate.reports import remove_reports
 
 
 def main(args: argparse.Namespace) -> int:
     remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     config = load_config(args.config)
+    baseline = open_baseline(args.baseline, missing_ok=args.baseline_missing_ok)
     started = time.monotonic()
     runs = suite_runs(args.junit, config)
     result = decide(runs, config, target=config.target, duration_s=0.0)
+    result = against_baseline(result, baseline, Path(args.out), config)
     result.duration_s = time.monotonic() - started
     return emit(result, runs, Path(args.out), secrets=config.secret_values)
 

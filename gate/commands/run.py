@@ -44,6 +44,8 @@ def main(args: argparse.Namespace) -> int:
         suites=requested,
         out_dir=Path(args.out),
         extra_junit=args.junit,
+        baseline=args.baseline,
+        baseline_missing_ok=args.baseline_missing_ok,
     )
 
 
@@ -79,6 +81,8 @@ def execute(
     suites: Sequence[str] | None,
     out_dir: Path,
     extra_junit: Sequence[str] = (),
+    baseline: str | None = None,
+    baseline_missing_ok: bool = False,
 ) -> int:
     """Run, decide and emit: the path `gate run` and `gate demo` share. Returns the exit code."""
     redact = Redactor(config.secret_values)
@@ -90,7 +94,10 @@ def execute(
             "([smoke], [e2e], [stress]) and no --junit file was given"
         )
     _check_stress_hosts(config, target, selected, redact)
-    from gate.pipeline import decide, emit  # the policy and reports load only when needed
+    # the policy and reports load only when needed
+    from gate.pipeline import against_baseline, decide, emit, open_baseline
+
+    earlier = open_baseline(baseline, missing_ok=baseline_missing_ok)  # before any load is sent
 
     def blocks(run: SuiteRun) -> bool:
         """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
@@ -114,6 +121,7 @@ def execute(
         stress=ran.stress,
         duration_s=time.monotonic() - started,
     )
+    result = against_baseline(result, earlier, out_dir, config)
     return int(emit(result, ran.runs, out_dir, secrets=config.secret_values))
 
 

@@ -66,3 +66,36 @@ def _nice_ceiling(value: float) -> float:
         if value <= factor * base:
             return factor * base
     return 10 * base
+
+
+def comparison_chart(now: list[TimelinePoint], base: list[TimelinePoint]) -> str | None:
+    """p95 over time of this run and of the baseline: two lines on one axis (seconds)."""
+    if len(now) < 2 or len(base) < 2:
+        return None
+    count = min(max(len(now), len(base)), MAX_POINTS)
+    step = math.ceil(max(len(now), len(base)) / count)
+    longer = now if len(now) >= len(base) else base
+    ticks = longer[::step]
+
+    def series(points: list[TimelinePoint]) -> list[float]:
+        values = [_number(p.p95) or 0.0 for p in points[::step]]
+        return (values + [0.0] * len(ticks))[: len(ticks)]
+
+    lines_now, lines_base = series(now), series(base)
+    top = max([*lines_now, *lines_base, 0.0])
+    y_max = _nice_ceiling(top * 1.1) if top > 0 else 1.0
+    x_labels = ", ".join(f'"{_fmt(p.t)}"' for p in ticks)
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            '    title "p95 latency (ms): baseline, then this run"',
+            f'    x-axis "seconds since start" [{x_labels}]',
+            f'    y-axis "latency (ms)" 0 --> {_fmt(y_max)}',
+            "    %% baseline",
+            f"    line [{', '.join(_fmt(v) for v in lines_base)}]",
+            "    %% this run",
+            f"    line [{', '.join(_fmt(v) for v in lines_now)}]",
+            "```",
+        ]
+    )

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.model import GateResult, Problem, StressSummary, SuiteResult, Totals
+from gate.model import BaselineReport, GateResult, Problem, StressSummary, SuiteResult, Totals
 from gate.redact import Redactor
+from gate.reports import baseline as baseline_rows
 from gate.reports import chart, facts
 from gate.reports import stress as stress_rows
 from gate.reports.escape import (
@@ -106,8 +107,38 @@ def _head(result: GateResult, red: Redactor, url: str | None) -> list[str]:
         blocks.append(_reasons(result.reasons, red))
     if result.suites:
         blocks.append(_totals_table(result, red))
+    if result.baseline is not None:
+        blocks.extend(_baseline_blocks(result, result.baseline, red))
     if result.stress is not None:
         blocks.extend(_stress_blocks(result.stress, red))
+    return blocks
+
+
+def _baseline_blocks(result: GateResult, report: BaselineReport, red: Redactor) -> list[str]:
+    blocks = [
+        "### ⚖️ Against the baseline",
+        md_inline(safe_text(baseline_rows.source_line(report), REASON_CHARS, red)),
+    ]
+    for why in report.why_not:
+        blocks.append(f"> ⚪ Not compared: {md_inline(safe_text(why, REASON_CHARS, red))}")
+    rows, more = baseline_rows.endpoint_rows(report)
+    if rows:
+        cells = [[md_inline(safe_id(r[0], 80, red)), *r[1:]] for r in rows]
+        if more:
+            cells.append([f"… {more:,} more endpoints (see result.json)", *[""] * 5])
+        header = ["Endpoint", "p50 (ms)", "p95 (ms)", "p99 (ms)", "Errors", "Verdict"]
+        blocks.append(_table(header, "|---|--:|--:|--:|--:|---|", cells))
+    groups = baseline_rows.test_groups(report)
+    lines = [baseline_rows.counts_line(report)]
+    for title, ids, more in groups:
+        shown = ", ".join(md_inline(safe_id(i, ID_CHARS, red)) for i in ids)
+        lines.append(f"**{title}:** {shown}" + (f" … and {more:,} more" if more else ""))
+    blocks.append("  \n".join(lines))
+    if result.stress is not None:
+        graph = chart.comparison_chart(result.stress.timeline, report.base_timeline)
+        if graph:
+            legend = "p95 per second; first line: the baseline, second line: this run."
+            blocks.append(f"{legend}\n\n{graph}")
     return blocks
 
 

@@ -19,8 +19,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gate.model import GateResult, Outcome, StressSummary, Verdict
+from gate.model import BaselineReport, GateResult, Outcome, StressSummary, Verdict
 from gate.redact import Redactor
+from gate.reports import baseline as baseline_rows
 from gate.reports import facts
 from gate.reports import stress as stress_rows
 from gate.reports.escape import no_log_commands, safe_id, safe_text
@@ -117,6 +118,8 @@ def plain_summary(result: GateResult, *, red: Redactor | None = None, actions: b
     lines.extend(_plain_suites(result, red))
     for kind in facts.KINDS:
         lines.extend(_plain_problems(result, kind, red))
+    if result.baseline is not None:
+        lines.extend(baseline_lines(result.baseline, red))
     if result.stress is not None:
         lines.extend(_plain_stress(result.stress, red))
     if actions:
@@ -191,6 +194,26 @@ def _plain_stress(stress: StressSummary, red: Redactor) -> list[str]:
     return lines
 
 
+def baseline_lines(report: BaselineReport, red: Redactor) -> list[str]:
+    """The comparison with the baseline: source, per endpoint base -> now, test deltas."""
+    lines = [f"baseline: {_text(baseline_rows.source_line(report), LINE_CHARS * 2, red)}"]
+    lines.extend(f"  not compared: {_text(w, LINE_CHARS * 2, red)}" for w in report.why_not)
+    rows, more = baseline_rows.endpoint_rows(report)
+    if rows:
+        heads = ("p50 ms", "p95 ms", "p99 ms", "errors")
+        lines.append(f"  {'endpoint':<28}" + "".join(f" {h:>17}" for h in heads) + "  verdict")
+        for row in rows:
+            cells = "".join(f" {v:>17}" for v in row[1:5])
+            lines.append(f"  {_name(row[0], 28, red):<28}{cells}  {row[5]}")
+        if more:
+            lines.append(f"  ... {more:,} more endpoints (see result.json)")
+    lines.append(f"  {baseline_rows.counts_line(report)}")
+    for title, ids, more in baseline_rows.test_groups(report):
+        names = ", ".join(_name(i, NAME_CHARS, red) for i in ids)
+        lines.append(f"  {title.lower()}: {names}" + (f" (+{more:,} more)" if more else ""))
+    return lines
+
+
 def _rate_text(name: str, rate: str, count: str) -> str:
     """ "rate 1.25 % of 6,000" for a failure rate, "199.6/s, 6,000 total" for throughput."""
     return (
@@ -226,6 +249,12 @@ def _rich_summary(result: GateResult, out: TextIO, red: Redactor) -> None:
             if message:
                 line.append(f" — {message}", style="dim")
             console.print(line, overflow="ellipsis", no_wrap=True)
+    if result.baseline is not None:
+        head, *rest = baseline_lines(result.baseline, red)
+        console.print(Text(head, style="bold"))
+        for row in rest:
+            style = "red" if "regressed" in row or row.startswith("  new failures") else ""
+            console.print(Text(row, style=style), overflow="ellipsis", no_wrap=True)
     if result.stress is not None:
         _rich_stress(console, result.stress, red)
 
