@@ -142,3 +142,11 @@ def test_progress_line_on_a_log_is_plain_and_rate_limited() -> None:
         elapsed_s=1, rate=1, p95_ms=None, errors=0, requests=0
     )
     assert disabled.getvalue() == ""
+
+
+def test_an_undecodable_histogram_is_a_value_error_naming_it() -> None:
+    """hdrh raises its own exception types; a corrupt file must still be named, not crash."""
+    doc = Snapshot().to_json()
+    doc["histograms"] = {"http_req_duration": "not base64 at all?"}
+    with pytest.raises(ValueError, match="malformed stress file: .*undecodable histogram"):
+        Snapshot.from_json(doc)

@@ -21,14 +21,14 @@ TEST_GROUPS = (
 
 
 def source_line(report: BaselineReport) -> str:
-    """`Baseline: <sha> · <run> · <time> · it passed` (raw text: escape it)."""
+    """`<sha> · <run> · <time> · its verdict: pass` (raw text: escape it)."""
     src = report.source
     parts = [p for p in ((src.sha or "")[:12], src.run_url, src.time) if p]
     if not parts and src.path:
         parts.append(src.path)
     if src.verdict:
         parts.append(f"its verdict: {src.verdict}")
-    return "Baseline: " + (" · ".join(parts) if parts else "unknown")
+    return " · ".join(parts) if parts else "unknown"
 
 
 def _pair(base: float | None, now: float | None) -> str:

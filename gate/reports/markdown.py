@@ -117,7 +117,8 @@ def _head(result: GateResult, red: Redactor, url: str | None) -> list[str]:
 def _baseline_blocks(result: GateResult, report: BaselineReport, red: Redactor) -> list[str]:
     blocks = [
         "### ⚖️ Against the baseline",
-        md_inline(safe_text(baseline_rows.source_line(report), REASON_CHARS, red)),
+        "**Baseline:** "
+        + md_inline(safe_text(baseline_rows.source_line(report), REASON_CHARS, red)),
     ]
     for why in report.why_not:
         blocks.append(f"> ⚪ Not compared: {md_inline(safe_text(why, REASON_CHARS, red))}")

@@ -38,7 +38,12 @@ def _encode(hist: HdrHistogram) -> str:
 
 
 def _decode(text: str) -> HdrHistogram:
-    return HdrHistogram.decode(text.encode("ascii"))
+    """A histogram from its base64 text; ValueError for anything hdrh cannot decode (it raises
+    its own exception types, binascii and zlib errors, none of them a ValueError)."""
+    try:
+        return HdrHistogram.decode(text.encode("ascii"))
+    except Exception as exc:
+        raise ValueError(f"undecodable histogram: {type(exc).__name__}: {exc}") from None
 
 
 @dataclass
