@@ -148,5 +148,5 @@ def test_an_undecodable_histogram_is_a_value_error_naming_it() -> None:
     """hdrh raises its own exception types; a corrupt file must still be named, not crash."""
     doc = Snapshot().to_json()
     doc["histograms"] = {"http_req_duration": "not base64 at all?"}
-    with pytest.raises(ValueError, match="malformed stress file: .*undecodable histogram"):
+    with pytest.raises(ValueError, match=r"malformed stress file: .*undecodable histogram"):
         Snapshot.from_json(doc)
