@@ -330,7 +330,7 @@ def _rename_bundled(item: pytest.Item, report: pytest.TestReport) -> None:
 
 def _mark_flaky(config: pytest.Config, report: pytest.TestReport, retries: list[str]) -> None:
     """A pass that needed a network retry is flaky: a Surefire-style `<flakyFailure>` in the
-    testcase, which the JUnit reader folds into `flaky` (docs/design.md: Verdict semantics)."""
+    testcase, which the JUnit reader folds into `flaky` (docs/design.md, verdicts)."""
     xml = config.stash.get(xml_key, None) if xml_key is not None else None
     if xml is None:
         return
