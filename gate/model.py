@@ -2,8 +2,7 @@
 
 Only plain dataclasses and enums live here so that every other module (reader, policy, reports,
 publishers, runner, stress engine) can depend on this one without depending on each other.
-`GateResult.to_json` / `GateResult.from_json` are the `result.json` contract (docs/design.md:
-result.json).
+`GateResult.to_json` / `GateResult.from_json` are the `result.json` contract (docs/design.md).
 """
 
 from __future__ import annotations
@@ -51,9 +50,7 @@ _OUTCOME_SEVERITY = {
 
 
 class CaseStatus(StrEnum):
-    """What one unique test ended as, after its reruns were folded.
-
-    docs/design.md: result.json, Verdict semantics."""
+    """What one unique test ended as, after its reruns were folded (docs/design.md)."""
 
     PASSED = "passed"
     FLAKY = "flaky"  # failed at least once, then passed: counted as passed and as flaky
