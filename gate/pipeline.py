@@ -131,6 +131,13 @@ def open_baseline(folder: str | None, *, missing_ok: bool = False) -> Baseline |
         return str(exc)
 
 
+def stress_data(baseline: Baseline | str | None) -> Path | None:
+    """The baseline's stress histograms file, for thresholds relative to it (None: none)."""
+    if not isinstance(baseline, Baseline) or baseline.snapshot is None:
+        return None
+    return Path(baseline.source.path) / "stress" / "histograms.json"
+
+
 def against_baseline(
     result: GateResult, baseline: Baseline | str | None, out_dir: Path, config: GateConfig
 ) -> GateResult:

@@ -78,12 +78,14 @@ def run_suites(
     extra_junit: Sequence[str] = (),
     stream: TextIO | None = None,
     blocks: Callable[[SuiteRun], bool] | None = None,
+    baseline_stress: Path | None = None,
 ) -> RunnerResult:
     """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`.
 
     `blocks(run)` says whether a completed smoke run blocks on its own (the policy's answer);
     when it does, or smoke did not complete, e2e and stress are not run. Without `blocks`, only
-    a smoke run that did not complete stops them.
+    a smoke run that did not complete stops them. `baseline_stress` (an earlier run's
+    stress/histograms.json) resolves thresholds written relative to the baseline.
     """
     target = validate_target(target)
     unknown = [name for name in suites if name not in SUITES]
@@ -107,7 +109,7 @@ def run_suites(
         if smoke_blocked:
             result.runs.append(SuiteRun(name, status=RunStatus.NOT_RUN, detail=SMOKE_BLOCKED))
         elif name == "stress":
-            run, result.stress = _run_stress(config, target, out_dir, stream)
+            run, result.stress = _run_stress(config, target, out_dir, stream, baseline_stress)
             result.runs.append(run)
         else:
             run = _run_check_suite(name, config, config_path, target, out_dir, stream)
@@ -161,7 +163,7 @@ def _blocks(run: SuiteRun, blocks: Callable[[SuiteRun], bool] | None) -> bool:
 
 
 def _run_stress(
-    config: GateConfig, target: str, out_dir: Path, stream: TextIO
+    config: GateConfig, target: str, out_dir: Path, stream: TextIO, baseline: Path | None
 ) -> tuple[SuiteRun, StressSummary | None]:
     """The stress suite, in a child process under a hard deadline (`gate.stress_child`)."""
     from gate.stress_child import deadline_text, run_stress_bounded, stress_deadline_s
@@ -177,6 +179,7 @@ def _run_stress(
         out_dir=out_dir,
         secrets=config.secret_values,
         deadline_s=deadline,
+        baseline=baseline,
     )
     if outcome.timed_out:
         detail = (

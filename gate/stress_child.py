@@ -58,13 +58,14 @@ def run_stress_bounded(
     out_dir: Path,
     secrets: frozenset[str],
     deadline_s: float,
+    baseline: Path | None = None,
 ) -> Outcome:
     """Run `gate.stress.run_stress` in a child process; stop its whole group at `deadline_s`."""
     ctx = multiprocessing.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(
         target=_child,
-        args=(config, target, out_dir, secrets, send),
+        args=(config, target, out_dir, secrets, send, baseline),
         name="gate-stress-run",
     )
     child.start()
@@ -127,14 +128,26 @@ def _signal(child: Any, sig: signal.Signals) -> None:
 
 
 def _child(
-    config: StressConfig, target: str, out_dir: Path, secrets: frozenset[str], send: Any
+    config: StressConfig,
+    target: str,
+    out_dir: Path,
+    secrets: frozenset[str],
+    send: Any,
+    baseline: Path | None = None,
 ) -> None:
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # the group the parent stops at the deadline, workers included
     try:
         from gate.stress import run_stress
 
-        run = run_stress(config, target=target, out_dir=out_dir, secrets=secrets, progress=True)
+        run = run_stress(
+            config,
+            target=target,
+            out_dir=out_dir,
+            secrets=secrets,
+            progress=True,
+            baseline=baseline,
+        )
         message: tuple[str, Any] = ("run", run)
     except Exception as exc:  # sent as text: the parent redacts it and blocks
         message = ("error", f"{type(exc).__name__}: {exc}")

@@ -109,6 +109,37 @@ def test_a_different_load_shape_is_not_compared(tmp_path: Path) -> None:
     assert report.endpoints == []
 
 
+@pytest.mark.slow
+def test_relative_threshold_is_skipped_without_a_baseline_and_judged_with_one(
+    tmp_path: Path,
+) -> None:
+    """No baseline: skipped as "no baseline" (the policy here allows two skips); then judged."""
+    config = stress_toml(
+        tmp_path / "gate.toml",
+        'http_req_failed = ["rate < baseline + 0.005"]\n[policy.suites.stress]\nskip_budget = 2\n',
+    )
+    config.write_text(
+        config.read_text().replace('["p(95)<2000"]', '["p(95)<2000", "p(95) < baseline * 1.5"]')
+    )
+    handler = Delayed(0.002)
+    with serve({"GET /api/items": handler}) as url:
+        assert gate_run(config, url, tmp_path / "first") == 0
+        handler.delay_s = 0.040
+        blocked = gate_run(config, url, tmp_path / "slow", "--baseline", str(tmp_path / "first"))
+    first = result_of(tmp_path / "first")
+    assert first.stress is not None
+    skipped = {t.expression: t.message for t in first.stress.thresholds if t.ok is None}
+    assert skipped["p(95)<baseline*1.5"].startswith("no baseline")
+    assert (tmp_path / "first" / "summary.md").read_text().count("no baseline") >= 2
+    assert blocked == 1
+    slow = result_of(tmp_path / "slow")
+    assert slow.stress is not None
+    judged = {t.expression: t for t in slow.stress.thresholds}
+    assert judged["p(95)<baseline*1.5"].ok is False
+    assert "(baseline " in judged["p(95)<baseline*1.5"].message
+    assert judged["rate<baseline+0.005"].ok is True
+
+
 # --- tests: new, known, fixed, missing ---------------------------------------------------------
 
 

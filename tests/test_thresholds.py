@@ -127,3 +127,38 @@ def test_no_samples_is_inconclusive_never_a_pass() -> None:
         judged = evaluate(parse_threshold(key, expr), empty)
         assert (judged.ok, judged.value) == (None, None)
         assert "no samples" in judged.message
+
+
+def test_thresholds_relative_to_the_baseline() -> None:
+    """`p(95) < baseline * 1.2`, `rate < baseline + 0.005`: the limit comes from the baseline."""
+    relative = parse_threshold("http_req_duration", "p(95) < baseline * 1.2")
+    assert relative.expression.source == "p(95)<baseline*1.2"
+    assert relative.expression.relative == ("*", 1.2)
+    base = _snapshot([10_000] * 100)  # p(95) = 10 ms: limit 12 ms
+    assert evaluate(relative, _snapshot([11_000] * 100), base).ok is True
+    slower = evaluate(relative, _snapshot([13_000] * 100), base)
+    assert slower.ok is False
+    # HdrHistogram reads 10 ms back as 10.007 ms (3 significant digits)
+    expected = r"p\(95\)=13\.0 ms, limit < 12\.0 ms \(baseline 10\.0 ms \* 1\.2\)"
+    assert re.fullmatch(expected, slower.message)
+
+    errors = parse_threshold("http_req_failed", "rate<baseline+0.005")
+    base = _snapshot([1000], failed=10, total=1000)  # 1 %
+    assert evaluate(errors, _snapshot([1000], failed=14, total=1000), base).ok is True
+    assert evaluate(errors, _snapshot([1000], failed=16, total=1000), base).ok is False
+    assert parse_threshold("http_req_duration", "avg<=baseline").expression.relative == ("*", 1)
+
+
+def test_a_relative_threshold_without_a_baseline_is_skipped_not_passed() -> None:
+    relative = parse_threshold("http_req_duration", "p(95)<baseline*1.2")
+    judged = evaluate(relative, _snapshot([10_000] * 100))
+    assert (judged.ok, judged.no_baseline) == (None, True)
+    assert judged.message.startswith("no baseline")
+    empty_base = Snapshot(meta=RunMeta(elapsed_s=1.0))
+    judged = evaluate(relative, _snapshot([10_000] * 100), empty_base)
+    assert (judged.ok, judged.no_baseline) == (None, True)
+
+
+def test_a_misspelt_baseline_limit_is_named() -> None:
+    with pytest.raises(ValueError, match="expected a number or baseline"):
+        parse_threshold("http_req_duration", "p(95)<basline*1.2")

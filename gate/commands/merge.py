@@ -27,6 +27,7 @@ from gate.pipeline import (
     decide,
     emit,
     open_baseline,
+    stress_data,
     suite_file_stem,
 )
 from gate.reports import remove_reports
@@ -69,6 +70,7 @@ def main(args: argparse.Namespace) -> int:
             secrets=config.secret_values,
             config=config.stress,
             missing=missing,
+            baseline=stress_data(baseline),
         )
         failed = next((r for r in runs if r.name == "stress"), None)
         if failed is not None:  # another shard's stress did not complete: that outcome stays

@@ -95,7 +95,7 @@ def execute(
         )
     _check_stress_hosts(config, target, selected, redact)
     # the policy and reports load only when needed
-    from gate.pipeline import against_baseline, decide, emit, open_baseline
+    from gate.pipeline import against_baseline, decide, emit, open_baseline, stress_data
 
     earlier = open_baseline(baseline, missing_ok=baseline_missing_ok)  # before any load is sent
 
@@ -113,6 +113,7 @@ def execute(
             out_dir=out_dir,
             extra_junit=extra_junit,
             blocks=blocks,
+            baseline_stress=stress_data(earlier),
         )
     result = decide(
         ran.runs,

@@ -38,6 +38,9 @@ _OPS = ("<=", ">=", "===", "==", "!=", "<", ">")
 _KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\{([^{}]*)\})?\s*$")
 _AGG = re.compile(r"^\s*(avg|min|max|med|count|rate|p\(\s*([0-9.]+)\s*\))")
 _NUMBER = re.compile(r"^\s*(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*$")
+_BASELINE = re.compile(
+    r"^\s*baseline\s*(?:([*+-])\s*((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?))?\s*$"
+)
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)\s*$")
 
 
@@ -66,16 +69,26 @@ class Expression:
     source: str
     label: str  # the aggregation as written, normalised: `p(95)`, `avg`, `rate`
     percentile: float | None = None
+    # `p(95) < baseline * 1.2`: the limit is the baseline's value of the same aggregation,
+    # scaled ("*") or shifted ("+", "-"); `limit` is unused then.
+    relative: tuple[str, float] | None = None
 
-    def holds(self, value: float) -> bool:
+    def limit_for(self, base: float) -> float:
+        """The absolute limit for a relative expression, given the baseline's value."""
+        assert self.relative is not None
+        how, factor = self.relative
+        return base * factor if how == "*" else base + factor if how == "+" else base - factor
+
+    def holds(self, value: float, limit: float | None = None) -> bool:
         op = "==" if self.op == "===" else self.op
+        bound = self.limit if limit is None else limit
         return {
-            "<": value < self.limit,
-            "<=": value <= self.limit,
-            ">": value > self.limit,
-            ">=": value >= self.limit,
-            "==": value == self.limit,
-            "!=": value != self.limit,
+            "<": value < bound,
+            "<=": value <= bound,
+            ">": value > bound,
+            ">=": value >= bound,
+            "==": value == bound,
+            "!=": value != bound,
         }[op]
 
 
@@ -96,8 +109,9 @@ class Threshold:
 class Judgement:
     threshold: Threshold
     value: float | None  # None: no samples
-    ok: bool | None  # None: inconclusive (no samples)
+    ok: bool | None  # None: inconclusive (no samples), or skipped (no baseline)
     message: str
+    no_baseline: bool = False  # a relative threshold without a baseline to resolve it: skipped
 
 
 class MetricSource(Protocol):
@@ -166,14 +180,24 @@ def parse_expression(text: str, kind: MetricKind | None = None) -> Expression:
             f"'{match.group(1)}', found '{rest[:10]}'"
         )
     limit_text = rest[len(op) :]
+    label = match.group(1).replace(" ", "")
+    relative = _BASELINE.match(limit_text)
+    if relative:
+        how, amount = relative.group(1) or "*", float(relative.group(2) or 1.0)
+        written = f"baseline{how}{relative.group(2)}" if relative.group(1) else "baseline"
+        return Expression(
+            aggregation, op, 0.0, f"{label}{op}{written}", label, percentile, (how, amount)
+        )
     number = _NUMBER.match(limit_text)
     if not number:
         found = limit_text.strip() or "nothing"
-        raise ValueError(f"'{text}': expected a number after '{op}', found '{found}'")
+        raise ValueError(
+            f"'{text}': expected a number or baseline (e.g. baseline * 1.2) after '{op}', "
+            f"found '{found}'"
+        )
     limit = float(number.group(1))
     if not math.isfinite(limit):
         raise ValueError(f"'{text}': the limit must be a finite number")
-    label = match.group(1).replace(" ", "")
     return Expression(aggregation, op, limit, f"{label}{op}{number.group(1)}", label, percentile)
 
 
@@ -200,27 +224,49 @@ def parse_threshold(
     return Threshold(metric, parsed, abort_on_fail, delay)
 
 
-def evaluate(threshold: Threshold, source: MetricSource) -> Judgement:
-    """Judge one threshold; no samples is inconclusive (ok=None), never a pass."""
-    key, expr = str(threshold.key), threshold.expression
-    value: float | None
-    unit = ""
-    if threshold.key.kind == "trend":
-        value = source.trend(key, expr.aggregation, expr.percentile)
-        unit = " ms" if expr.aggregation != "count" else ""
-    elif threshold.key.kind == "rate":
-        value = source.rate(key)
-    else:
-        counted = source.counter(key)
-        value = None if counted is None else float(counted[0 if expr.aggregation == "count" else 1])
-        unit = "/s" if expr.aggregation == "rate" else ""
+def evaluate(
+    threshold: Threshold, source: MetricSource, baseline: MetricSource | None = None
+) -> Judgement:
+    """Judge one threshold; no samples is inconclusive (ok=None), never a pass.
+
+    A relative threshold (`p(95) < baseline * 1.2`) takes its limit from `baseline`; without
+    one (or without samples there) it is skipped as "no baseline", and the policy's skip
+    budget decides, as for any skipped test.
+    """
+    expr = threshold.expression
+    value, unit = _measure(threshold, source)
     label = expr.label
     if value is None:
         return Judgement(threshold, None, None, f"{label}: no samples, cannot judge")
-    ok = expr.holds(value)
     op = "==" if expr.op == "===" else expr.op
-    message = f"{label}={_fmt(value)}{unit}, limit {op} {_fmt(expr.limit)}{unit}"
-    return Judgement(threshold, value, ok, message)
+    if expr.relative is None:
+        ok = expr.holds(value)
+        message = f"{label}={_fmt(value)}{unit}, limit {op} {_fmt(expr.limit)}{unit}"
+        return Judgement(threshold, value, ok, message)
+    base = None if baseline is None else _measure(threshold, baseline)[0]
+    if base is None:
+        why = "no baseline" if baseline is None else "no baseline: it has no samples of this"
+        return Judgement(threshold, value, None, f"{why}; {label}={_fmt(value)}{unit}", True)
+    limit = expr.limit_for(base)
+    how, amount = expr.relative
+    message = (
+        f"{label}={_fmt(value)}{unit}, limit {op} {_fmt(limit)}{unit} "
+        f"(baseline {_fmt(base)}{unit} {how} {_fmt(amount)})"
+    )
+    return Judgement(threshold, value, expr.holds(value, limit), message)
+
+
+def _measure(threshold: Threshold, source: MetricSource) -> tuple[float | None, str]:
+    """The threshold's aggregation of its metric in `source`, and its unit."""
+    key, expr = str(threshold.key), threshold.expression
+    if threshold.key.kind == "trend":
+        unit = " ms" if expr.aggregation != "count" else ""
+        return source.trend(key, expr.aggregation, expr.percentile), unit
+    if threshold.key.kind == "rate":
+        return source.rate(key), ""
+    counted = source.counter(key)
+    value = None if counted is None else float(counted[0 if expr.aggregation == "count" else 1])
+    return value, "/s" if expr.aggregation == "rate" else ""
 
 
 def _fmt(value: float) -> str:

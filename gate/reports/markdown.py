@@ -244,7 +244,7 @@ def _stress_blocks(stress: StressSummary, red: Redactor) -> list[str]:
                 f"{stress_rows.threshold_icon(t.ok)}",
                 md_inline(safe_id(t.metric, 80, red)),
                 md_inline(safe_text(t.expression, 120, red)),
-                t.measured if t.ok is not None else f"{t.measured} (inconclusive)",
+                t.measured if t.ok is not None else f"{t.measured} ({_unjudged(t.measured)})",
             ]
             for t in limits
         ]
@@ -262,6 +262,10 @@ def _stress_blocks(stress: StressSummary, red: Redactor) -> list[str]:
         legend = "Latency per second of the run; lines from bottom to top: p50, p95, p99."
         blocks.append(f"{legend}\n\n{graph}")  # one block: never the legend without the chart
     return blocks
+
+
+def _unjudged(measured: str) -> str:
+    return "skipped" if measured == "no baseline" else "inconclusive"
 
 
 # --- problem sections: whole items until the budget is spent --------------------------------

@@ -110,7 +110,11 @@ def thresholds(stress: StressSummary) -> tuple[list[Threshold], int]:
             ok=t.ok,
             metric=t.metric,
             expression=t.expression,
-            measured=_measured(t.metric, t.expression, t.value),
+            measured=(
+                "no baseline"
+                if t.message.startswith("no baseline")
+                else _measured(t.metric, t.expression, t.value)
+            ),
         )
         for t in stress.thresholds
     ]

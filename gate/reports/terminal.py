@@ -187,6 +187,8 @@ def _plain_stress(stress: StressSummary, red: Redactor) -> list[str]:
         lines.append(f"  {_name(name, 32, red):<32} {_rate_text(name, rate, n)}")
     for t in stress_rows.thresholds(stress)[0]:
         verdict = {True: "ok", False: "FAILED", None: "INCONCLUSIVE"}[t.ok]
+        if t.measured == "no baseline":
+            verdict = "SKIPPED"
         lines.append(
             f"  threshold {_name(t.metric, 40, red)} {_text(t.expression, 80, red)}: "
             f"measured {t.measured} -> {verdict}"

@@ -2,7 +2,8 @@
 
 A failed threshold is a `<failure>` whose message gives the measured value and the limit
 ("p(95)=612.3 ms, limit < 500 ms"); a threshold with no samples is `<skipped>` ("no samples"),
-which the policy (skip budget 0 for blocking suites) treats as inconclusive, never a pass.
+which the policy (skip budget 0 for blocking suites) treats as inconclusive, never a pass; so is
+a threshold relative to a baseline when there is none ("no baseline").
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ def write_junit(
             suite, "testcase", classname=CLASSNAME, name=judgement.threshold.name, time="0"
         )
         cases += 1
-        if judgement.ok is None:
+        if judgement.no_baseline:
+            ET.SubElement(case, "skipped", message=judgement.message)
+            skipped += 1
+        elif judgement.ok is None:
             ET.SubElement(case, "skipped", message=f"no samples: {judgement.message}")
             skipped += 1
         elif not judgement.ok:

@@ -38,6 +38,17 @@ class StressRun:
     summary: StressSummary
 
 
+def read_baseline(path: Path | None) -> Snapshot | None:
+    """The baseline's stress data for relative thresholds (None: none, or unreadable; the
+    command already refused an unreadable one it was given)."""
+    if path is None:
+        return None
+    try:
+        return Snapshot.read(path)
+    except ValueError:
+        return None
+
+
 def thresholds_from_meta(meta: RunMeta) -> list[Threshold]:
     """Rebuild the thresholds stored in a run's meta (key, expression, abort, delay)."""
     return [_threshold(key, expr, abort, delay) for key, expr, abort, delay in meta.thresholds]
@@ -84,12 +95,15 @@ def finish(
     out_dir: Path,
     secrets: frozenset[str],
     crash: str | None = None,
+    baseline: Snapshot | None = None,
 ) -> StressRun:
-    """Judge, write `out_dir/stress/{histograms.json,stress.xml}` and build the result."""
+    """Judge, write `out_dir/stress/{histograms.json,stress.xml}` and build the result.
+
+    `baseline` (an earlier run's data) resolves thresholds written relative to it."""
     redact = Redactor(secrets)
     meta = snap.meta
     thresholds = thresholds_from_meta(meta)
-    judgements = [evaluate(t, snap) for t in thresholds]
+    judgements = [evaluate(t, snap, baseline) for t in thresholds]
     saturated = meta.saturation_reason or saturation(snap)
     meta.saturation_reason = saturated
     aborted = meta.aborted
@@ -106,7 +120,7 @@ def finish(
         duration_s=elapsed,
     )
     status, detail = RunStatus.COMPLETED, ""
-    empty = [j.threshold.name for j in judgements if j.ok is None]
+    empty = [j.threshold.name for j in judgements if j.ok is None and not j.no_baseline]
     if crash:
         status, detail = RunStatus.CRASHED, crash
     elif saturated:
@@ -119,7 +133,7 @@ def finish(
 
 
 def _redacted(j: Judgement, redact: Redactor) -> Judgement:
-    return Judgement(j.threshold, j.value, j.ok, redact(j.message))
+    return Judgement(j.threshold, j.value, j.ok, redact(j.message), j.no_baseline)
 
 
 def summarize(snap: Snapshot, judgements: list[Judgement], redact: Redactor) -> StressSummary:

@@ -25,7 +25,7 @@ from gate.config.thresholds import evaluate
 from gate.errors import ConfigError
 from gate.stress.meta import RunMeta, combine
 from gate.stress.metrics import Snapshot, window_width
-from gate.stress.outcome import StressRun, finish, thresholds_from_meta
+from gate.stress.outcome import StressRun, finish, read_baseline, thresholds_from_meta
 from gate.stress.progress import Progress
 from gate.stress.request import EndpointPlan
 from gate.stress.workers import (
@@ -51,6 +51,7 @@ def run_stress(
     secrets: frozenset[str],
     progress: bool,
     closed_concurrency: int | None = None,
+    baseline: Path | None = None,
 ) -> StressRun:
     """Run the configured load against `target`; raises ConfigError for a disallowed host.
 
@@ -73,7 +74,9 @@ def run_stress(
     finally:
         controller.progress.close()
     snap = controller.final()
-    return finish(snap, out_dir=out_dir, secrets=secrets, crash=crash)
+    return finish(
+        snap, out_dir=out_dir, secrets=secrets, crash=crash, baseline=read_baseline(baseline)
+    )
 
 
 def plan_workers(

@@ -13,7 +13,7 @@ from pathlib import Path
 from gate.config.stress import StressConfig
 from gate.stress.meta import combine
 from gate.stress.metrics import Snapshot
-from gate.stress.outcome import SHARD_FILE, StressRun, finish
+from gate.stress.outcome import SHARD_FILE, StressRun, finish, read_baseline
 
 
 def shard_files(dirs: list[Path]) -> list[Path]:
@@ -28,6 +28,7 @@ def merge_stress(
     secrets: frozenset[str],
     config: StressConfig | None,
     missing: Sequence[str] = (),
+    baseline: Path | None = None,
 ) -> StressRun:
     """Merge shard files and judge the thresholds (the configured ones when `config` is
     given, else those the shards ran with); a bad file is a crashed suite naming it."""
@@ -57,7 +58,9 @@ def merge_stress(
     if not snapshots and not problems:
         problems.append("no shard has stress data (stress/histograms.json)")
     crash = "; ".join(problems) if problems else None
-    return finish(merged, out_dir=out_dir, secrets=secrets, crash=crash)
+    return finish(
+        merged, out_dir=out_dir, secrets=secrets, crash=crash, baseline=read_baseline(baseline)
+    )
 
 
 def _saturation(snapshots: list[Snapshot]) -> str | None:
