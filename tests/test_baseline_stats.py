@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import random
+import statistics
 
 import pytest
 from scipy.stats import mannwhitneyu
 
 from gate.baseline.stats import (
+    Buckets,
     buckets,
     from_samples,
     hodges_lehmann,
     mann_whitney,
+    percentiles,
     two_proportions,
 )
 from gate.stress.metrics import new_histogram
@@ -19,6 +22,11 @@ from gate.stress.metrics import new_histogram
 
 def expand(values: list[int], counts: list[int]) -> list[int]:
     return [v for v, c in zip(values, counts, strict=True) for _ in range(c)]
+
+
+def samples_of(b: Buckets) -> list[int]:
+    """The samples a histogram stands for (each at its bucket's lowest value)."""
+    return expand([b.low(k) for k in b.keys], b.counts)
 
 
 CASES = [
@@ -39,6 +47,8 @@ def test_mann_whitney_matches_scipy(now: dict[int, int], base: dict[int, int]) -
     theirs = mannwhitneyu(x, y, alternative="greater", method="asymptotic", use_continuity=True)
     assert ours.u == pytest.approx(theirs.statistic)
     assert ours.p == pytest.approx(theirs.pvalue, rel=1e-9, abs=1e-15)
+    less = mannwhitneyu(x, y, alternative="less", method="asymptotic", use_continuity=True)
+    assert ours.p_less == pytest.approx(less.pvalue, rel=1e-9, abs=1e-15)
 
 
 def test_mann_whitney_from_hdr_histograms_matches_scipy_on_the_bucket_values() -> None:
@@ -50,12 +60,32 @@ def test_mann_whitney_from_hdr_histograms_matches_scipy_on_the_bucket_values() -
     now, base = buckets(now_h), buckets(base_h)
     assert now.total == base.total == 3000
     ours = mann_whitney(now, base)
-    theirs = mannwhitneyu(
-        expand(now.values, now.counts), expand(base.values, base.counts), alternative="greater"
-    )
+    theirs = mannwhitneyu(samples_of(now), samples_of(base), alternative="greater")
     assert ours.u == pytest.approx(theirs.statistic)
     assert ours.p == pytest.approx(theirs.pvalue, rel=1e-9)
     assert ours.p < 0.01  # a 5 % shift with 3,000 samples each is significant
+    shift = hodges_lehmann(now, base)  # grouped to ~1 %: close to the exact median shift
+    x, y = samples_of(now), samples_of(base)
+    exact = sorted(a - b for a in x[::10] for b in y[::10])[len(x[::10]) * len(y[::10]) // 2]
+    assert shift == pytest.approx(exact, abs=0.02 * statistics.median(y))
+
+
+def test_percentiles_follow_hdr_histogram() -> None:
+    rng = random.Random(11)
+    hist = new_histogram()
+    for _ in range(5000):
+        hist.record_value(int(rng.expovariate(1 / 20_000)) + 1)
+    wanted = [50.0, 95.0, 99.0, 99.9]
+    assert percentiles(buckets(hist), wanted) == hist.get_percentile_to_value_dict(wanted)
+
+
+def test_histograms_of_another_layout_are_refused() -> None:
+    other = new_histogram(2)
+    other.record_value(5)
+    mine = new_histogram()
+    mine.record_value(5)
+    with pytest.raises(ValueError, match="different layouts"):
+        mann_whitney(buckets(mine), buckets(other))
 
 
 def test_hodges_lehmann_is_the_median_of_pairwise_differences() -> None:
@@ -64,9 +94,7 @@ def test_hodges_lehmann_is_the_median_of_pairwise_differences() -> None:
     y = [rng.randint(1000, 5000) for _ in range(200)]
     diffs = sorted(a - b for a in x for b in y)
     exact = diffs[(len(diffs) - 1) // 2]
-    shift = hodges_lehmann(from_samples(x), from_samples(y))
-    assert shift == pytest.approx(exact, abs=0.02 * 5000)  # 1 % buckets
-    assert 500 < shift < 900
+    assert hodges_lehmann(from_samples(x), from_samples(y)) == exact  # raw samples: exact
 
 
 def test_identical_samples_give_no_evidence() -> None:

@@ -18,10 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from hdrh.histogram import HdrHistogram
-
 from gate.baseline.source import Baseline
-from gate.baseline.stats import buckets, hodges_lehmann, mann_whitney, two_proportions
+from gate.baseline.stats import (
+    Buckets,
+    buckets,
+    hodges_lehmann,
+    mann_whitney,
+    percentiles,
+    two_proportions,
+)
 from gate.config.baseline import BaselineConfig
 from gate.model import (
     BaselineReport,
@@ -153,36 +158,27 @@ def _endpoints(now: Snapshot, base: Snapshot, config: BaselineConfig) -> list[En
     return [_endpoint(name, now, base, duration, failed, config) for name, duration, failed in keys]
 
 
-def _stats(snap: Snapshot, duration: str, failed: str) -> LatencyStats:
+def _stats(snap: Snapshot, duration: str, failed: str) -> tuple[LatencyStats, Buckets | None]:
     hist = snap.histograms.get(duration)
     hits, total = snap.rates.get(failed, [0, 0])
     rate = round(hits / total, 6) if total else None
     if hist is None or hist.get_total_count() == 0:
-        return LatencyStats(0, None, None, None, rate)
-    pct = hist.get_percentile_to_value_dict([50.0, 95.0, 99.0])
-    return LatencyStats(
-        hist.get_total_count(),
-        round(pct[50.0] / 1000, 3),
-        round(pct[95.0] / 1000, 3),
-        round(pct[99.0] / 1000, 3),
-        rate,
-    )
+        return LatencyStats(0, None, None, None, rate), None
+    dist = buckets(hist)
+    pct = percentiles(dist, [50.0, 95.0, 99.0])
+    ms = {k: round(v / 1000, 3) for k, v in pct.items()}
+    return LatencyStats(dist.total, ms[50.0], ms[95.0], ms[99.0], rate), dist
 
 
 def _endpoint(
     name: str, now: Snapshot, base: Snapshot, duration: str, failed: str, config: BaselineConfig
 ) -> EndpointComparison:
-    row = EndpointComparison(
-        name, _stats(now, duration, failed), _stats(base, duration, failed), "unchanged"
-    )
-    now_h, base_h = now.histograms.get(duration), base.histograms.get(duration)
-    if (row.now.count or 0) < config.min_samples or (row.base.count or 0) < config.min_samples:
+    (now_stats, x), (base_stats, y) = _stats(now, duration, failed), _stats(base, duration, failed)
+    row = EndpointComparison(name, now_stats, base_stats, "unchanged")
+    if x is None or y is None or min(x.total, y.total) < config.min_samples:
         row.verdict = "not compared"
         row.detail = f"fewer than {config.min_samples} requests (min_samples)"
         return row
-    assert isinstance(now_h, HdrHistogram)
-    assert isinstance(base_h, HdrHistogram)
-    x, y = buckets(now_h), buckets(base_h)
     test = mann_whitney(x, y)
     row.p = test.p
     row.shift_ms = round(hodges_lehmann(x, y) / 1000, 3)
@@ -191,7 +187,7 @@ def _endpoint(
     if slower is not None and test.p < config.alpha:
         row.verdict = "regressed"
         notes.append(slower)
-    elif mann_whitney(y, x).p < config.alpha and _practical(_swap(row), config) is not None:
+    elif test.p_less < config.alpha and _practical(_swap(row), config) is not None:
         row.verdict = "improved"
     hits_now, n_now = now.rates.get(failed, [0, 0])
     hits_base, n_base = base.rates.get(failed, [0, 0])
