@@ -47,8 +47,11 @@ def test_parses_k6_expressions(
     [
         ("p95<500", "unknown aggregation 'p95'"),
         ("p(95)500", "expected a comparison"),
-        ("p(95)<", "expected a number after '<', found 'nothing'"),
-        ("p(95)<fast", "expected a number after '<', found 'fast'"),
+        (
+            "p(95)<",
+            "expected a number or baseline (e.g. baseline * 1.2) after '<', found 'nothing'",
+        ),
+        ("p(95)<fast", "after '<', found 'fast'"),
         ("p(101)<5", "outside (0, 100]"),
         ("p(1.2.3)<5", "percentile '1.2.3' is not a number"),
         ("", "unknown aggregation"),
