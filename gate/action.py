@@ -5,6 +5,8 @@ never `${{ }}` spliced into script text), so a crafted input cannot become shell
 step is `python -m gate.action STEP`:
 
 - `check`   validates every input and fails with a message naming the input;
+- `baseline` with `baseline: auto`, downloads the newest baseline artifact of this environment
+            (a warning, never a failure, when there is none: docs/baseline.md);
 - `run`     runs `gate run` (`gate report` when only JUnit globs are given, `gate merge` when
             shard folders are), records the exit code and never fails itself, so that
             publishing still happens after a block;
@@ -21,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,10 +59,15 @@ class Inputs:
     merge: list[str] = field(default_factory=list)
     fail_on_block: bool = True
     workdir: Path = Path(".")
+    baseline: str | None = None  # None, "auto", or a folder (relative to workdir)
 
-    def gate_argv(self, out_dir: str = OUT_DIR) -> list[str]:
-        """The `gate` command line these inputs mean."""
+    def gate_argv(self, out_dir: str = OUT_DIR, found_baseline: str = "") -> list[str]:
+        """The `gate` command line these inputs mean (`found_baseline`: what `auto` found)."""
         argv = [self.mode]
+        if self.baseline == "auto" and found_baseline:
+            argv += ["--baseline", found_baseline, "--baseline-missing-ok"]
+        elif self.baseline not in (None, "auto"):
+            argv += ["--baseline", str(self.baseline)]
         if self.mode == "merge":
             argv += self.merge
         elif self.mode == "report":
@@ -111,7 +119,16 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         merge=merge,
         fail_on_block=_bool("fail-on-block", get("fail-on-block") or "true"),
         workdir=workdir,
+        baseline=_baseline(get("baseline")),
     )
+
+
+def _baseline(text: str) -> str | None:
+    """`none`/empty: no comparison; `auto`: the newest artifact; else a folder (gate checks it,
+    exit 2 naming the problem, as on the command line)."""
+    if text.lower() in ("", "none"):
+        return None
+    return "auto" if text.lower() == "auto" else text
 
 
 def _split(text: str, sep: str = ",") -> list[str]:
@@ -262,13 +279,86 @@ def step_check(env: Mapping[str, str]) -> int:
     return 0
 
 
+def step_baseline(env: Mapping[str, str]) -> int:
+    """`_baseline_step`, which must never fail the job (a bug there warns and skips the
+    comparison; the run then says it had no baseline)."""
+    try:
+        return _baseline_step(env)
+    except InputError:
+        set_output("dir", "", env)
+        return 0  # the check step has already failed the job with the message
+    except Exception as exc:
+        print(f"::warning title=deploy-gate baseline::{_escape(f'{type(exc).__name__}: {exc}')}")
+        set_output("dir", "", env)
+        return 0
+
+
+def _baseline_step(env: Mapping[str, str]) -> int:
+    """Name this environment's baseline artifact; with `baseline: auto`, download the newest.
+
+    Outputs `artifact-name` (where a passing run stores its outputs) and `dir` (the folder
+    `gate --baseline` reads; with nothing usable, it holds `unavailable.txt` saying why, so the
+    report says it too). Never fails the job: no baseline only means no comparison.
+    """
+    inputs = parse_inputs(env)
+    environment = env.get("GATE_INPUT_ENVIRONMENT", "").strip() or _config_environment(inputs)
+    from gate.github.artifacts import BaselineUnavailable, artifact_name, fetch_baseline
+
+    set_output("artifact-name", artifact_name(environment), env)
+    if inputs.baseline != "auto":
+        set_output("dir", "", env)
+        return 0
+    temp = env.get("RUNNER_TEMP") or tempfile.gettempdir()
+    dest = Path(temp) / f"deploy-gate-baseline-{uuid.uuid4().hex[:8]}"
+    try:
+        fetch_baseline(
+            api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            token=env.get("GATE_INPUT_GITHUB_TOKEN", ""),
+            environment=environment,
+            dest=dest,
+        )
+        print(f"deploy-gate: baseline {artifact_name(environment)} unpacked into {dest}")
+    except BaselineUnavailable as exc:
+        print(f"::warning title=deploy-gate baseline::{_escape(str(exc))}")
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / UNAVAILABLE).write_text(str(exc)[:500], encoding="utf-8")
+    set_output("dir", str(dest), env)
+    return 0
+
+
+UNAVAILABLE = "unavailable.txt"
+
+
+def _config_environment(inputs: Inputs) -> str:
+    from gate.config import load_config
+
+    previous = Path.cwd()
+    try:
+        os.chdir(inputs.workdir)
+        return load_config(inputs.config).environment
+    except GateError:
+        return "staging"
+    finally:
+        os.chdir(previous)
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
 def step_run(env: Mapping[str, str]) -> int:
     """Run gate; record its exit code and never fail, so that publishing still happens."""
     inputs = parse_inputs(env)
     out = inputs.workdir / OUT_DIR
     result = out / "result.json"
     result.unlink(missing_ok=True)  # a stale result must never be published as this run's
-    argv = [sys.executable, "-m", "gate", *inputs.gate_argv()]
+    argv = [
+        sys.executable,
+        "-m",
+        "gate",
+        *inputs.gate_argv(found_baseline=env.get("GATE_BASELINE_DIR", "")),
+    ]
     code, last_error = _run_teeing_stderr(argv, inputs.workdir)
     set_output("exit-code", str(code), env)
     set_output("result", str(result.resolve()) if result.is_file() else "", env)
@@ -348,6 +438,7 @@ def step_finish(env: Mapping[str, str]) -> int:
 
 STEPS = {
     "check": step_check,
+    "baseline": step_baseline,
     "run": step_run,
     "outputs": step_outputs,
     "publish": step_publish,

@@ -127,8 +127,17 @@ def open_baseline(folder: str | None, *, missing_ok: bool = False) -> Baseline |
     except BaselineError as exc:
         if not missing_ok:
             raise
-        print(f"gate: warning: {exc}; no baseline comparison", file=sys.stderr)
-        return str(exc)
+        why = _unavailable(Path(folder)) or str(exc)
+        print(f"gate: warning: {why}; no baseline comparison", file=sys.stderr)
+        return why
+
+
+def _unavailable(folder: Path) -> str | None:
+    """Why the action found no baseline (`unavailable.txt`, written by its baseline step)."""
+    try:
+        return (folder / "unavailable.txt").read_text(encoding="utf-8").strip()[:500] or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def stress_data(baseline: Baseline | str | None) -> Path | None:

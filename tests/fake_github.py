@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import re
 import signal
 import threading
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -136,6 +140,37 @@ class FakeGitHub:
                 "environment": environment,
             }
             self._state.deployment_statuses.setdefault(deployment_id, [])
+
+    def add_artifact(
+        self,
+        name: str,
+        files: dict[str, bytes],
+        *,
+        expired: bool = False,
+        age_s: int = 0,
+        head_sha: str = "abc123",
+        run_id: int = 77,
+    ) -> int:
+        """An Actions artifact holding `files` (zipped like GitHub serves it); `age_s` before
+        now is its creation time (the newest is listed first). Returns its id."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path, data in files.items():
+                archive.writestr(path, data)
+        created = datetime.now(UTC) - timedelta(seconds=age_s)
+        with self._lock:
+            self._state.next_id += 1
+            aid = self._state.next_id
+            self._state.artifacts[aid] = {
+                "id": aid,
+                "name": name,
+                "expired": expired,
+                "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expires_at": (created + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "workflow_run": {"id": run_id, "head_sha": head_sha},
+                "zip": buffer.getvalue(),
+            }
+            return aid
 
     def add_comment(self, issue: int, body: str, user: str = "someone") -> dict[str, Any]:
         with self._lock:
@@ -305,6 +340,12 @@ class FakeGitHub:
     ) -> tuple[int, Any, dict[str, str]]:
         if path == "/_fake/state":
             return 200, self.snapshot(), {}
+        blob = re.fullmatch(r"/_fake/blobs/(\d+)", path)
+        if blob:  # a pre-signed storage URL: no token, and none must be sent there
+            if token is not None:
+                return 400, {"message": "storage URL requested with a GitHub token"}, {}
+            artifact = self._state.artifacts.get(int(blob.group(1)))
+            return (200, artifact["zip"], {}) if artifact else (404, {"message": "Not Found"}, {})
         if token not in self.tokens:
             return 401, {"message": "Bad credentials"}, {}
         prefix = f"/repos/{self.repository}"
@@ -347,9 +388,14 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             self._send(status, payload, headers)
 
         def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-            data = b"" if payload is None or status == 204 else json.dumps(payload).encode()
+            raw = isinstance(payload, bytes)  # an artifact's zip
+            if raw:
+                data = payload
+            else:
+                data = b"" if payload is None or status == 204 else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            kind = "application/zip" if raw else "application/json; charset=utf-8"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             for key, value in headers.items():
                 self.send_header(key, value)
@@ -367,6 +413,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repository", default=REPO)
     parser.add_argument("--pull", action="append", default=[], help="NUMBER:HEAD_SHA")
     parser.add_argument("--deployment", action="append", default=[], help="ID:SHA[:ENVIRONMENT]")
+    parser.add_argument(
+        "--artifact", action="append", default=[], help="NAME:FOLDER[:expired] (zipped as served)"
+    )
     args = parser.parse_args(argv)
     fake = FakeGitHub(args.repository, port=args.port)
     for spec in args.pull:
@@ -375,6 +424,13 @@ def main(argv: list[str] | None = None) -> None:
     for spec in args.deployment:
         parts = spec.split(":")
         fake.add_deployment(int(parts[0]), parts[1], *(parts[2:3]))
+    for spec in args.artifact:
+        name, folder, *flags = spec.split(":")
+        root = Path(folder)
+        files = {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+        }
+        fake.add_artifact(name, files, expired="expired" in flags)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with fake:

@@ -23,6 +23,7 @@ class State:
     deployment_statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     commit_statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    artifacts: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> meta + "zip"
     next_id: int = 1000
 
 
@@ -293,7 +294,40 @@ def _get_deployment(ctx: Ctx) -> Answer:
     )
 
 
+def _artifact_json(ctx: Ctx, a: dict[str, Any]) -> dict[str, Any]:
+    url = f"{ctx.repo_url()}/actions/artifacts/{a['id']}"
+    return {
+        **{k: v for k, v in a.items() if k != "zip"},
+        "size_in_bytes": len(a["zip"]),
+        "url": url,
+        "archive_download_url": f"{url}/zip",
+    }
+
+
+def _list_artifacts(ctx: Ctx) -> Answer:
+    """Newest first, like GitHub; `name` filters by exact name."""
+    found = [
+        _artifact_json(ctx, a)
+        for a in sorted(ctx.state.artifacts.values(), key=lambda a: a["created_at"], reverse=True)
+        if ctx.query.get("name") in (None, a["name"])
+    ]
+    status, chunk, headers = ctx.page(found, f"/repos/{ctx.repository}/actions/artifacts")
+    return status, {"total_count": len(found), "artifacts": chunk}, headers
+
+
+def _download_artifact(ctx: Ctx) -> Answer:
+    """302 to a pre-signed blob URL (no token needed there); 410 once the artifact expired."""
+    a = ctx.state.artifacts.get(int(ctx.args[0]))
+    if a is None:
+        return 404, {"message": "Not Found"}, {}
+    if a["expired"]:
+        return 410, {"message": "Artifact has expired"}, {}
+    return 302, None, {"Location": f"{ctx.base}/_fake/blobs/{a['id']}?sig=fake"}
+
+
 ROUTES: list[tuple[str, str, str | None, Any]] = [
+    ("GET", r"/actions/artifacts", None, _list_artifacts),
+    ("GET", r"/actions/artifacts/(\d+)/zip", None, _download_artifact),
     ("GET", r"/issues/(\d+)/comments", None, _list_comments),
     ("POST", r"/issues/(\d+)/comments", "pull-requests", _post_comment),
     ("GET", r"/issues/comments/(\d+)", None, _comment_by_id),

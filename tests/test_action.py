@@ -39,6 +39,9 @@ INPUTS = [
     "python-version",
     "working-directory",
     "merge",  # added beyond the contract (docs/design.md), which allows more inputs
+    "baseline",  # docs/baseline.md
+    "store-baseline",
+    "baseline-retention-days",
 ]
 OUTPUTS = ["verdict", "outcome", "tests", "failed", "result-path", "summary-path", "comment-url"]
 
