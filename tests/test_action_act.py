@@ -48,12 +48,18 @@ def payload(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def dispatch(
-    tmp_path: Path, act_env: dict[str, Path], files: dict[str, str] | None = None, **inputs: str
+    tmp_path: Path,
+    act_env: dict[str, Path],
+    files: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+    **inputs: str,
 ) -> ActRun:
     """The test-only workflow that passes every input through to the action."""
     repo = make_repo(tmp_path / "repo", INPUTS_WORKFLOW, files)
     event = {"inputs": inputs, "ref": "refs/heads/main", "repository": {"full_name": "octo/shop"}}
-    return run_act(repo, "workflow_dispatch", event, **act_env, env={"DEMO_TOKEN": "t"})
+    return run_act(
+        repo, "workflow_dispatch", event, **act_env, env={"DEMO_TOKEN": "t", **(env or {})}
+    )
 
 
 # --- bad input: the "Check the inputs" step fails and names the input --------------------------
@@ -172,6 +178,44 @@ def test_post_deploy_skips_a_failed_deployment(tmp_path: Path, act_env: dict[str
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 DEMO_TOKEN = "demo-act-token"
+
+
+def test_baseline_auto_stores_after_a_pass_and_a_later_run_blocks_on_a_new_failure(
+    tmp_path: Path, act_env: dict[str, Path]
+) -> None:
+    """First run: no artifact yet (a warning, a pass), its outputs stored as the baseline
+    artifact. Second run: that artifact served by the fake GitHub, one new failure: block."""
+    inputs = {
+        "junit": "reports/*.xml",
+        "publish": "summary",
+        "environment": "staging",
+        "baseline": "auto",
+        "github-token": FakeGitHub.READ_TOKEN,
+    }
+    passing = {"reports/e2e.xml": JUNIT.format(failure=""), "gate.toml": ""}
+    failure = '<failure message="receipt missing">AssertionError</failure>'
+    failing = {"reports/e2e.xml": JUNIT.format(failure=failure), "gate.toml": ""}
+    with FakeGitHub(repository="octo/shop") as fake:
+        first = dispatch(tmp_path / "1", act_env, passing, env=gate_env(fake), **inputs)
+        assert first.job_result == "success", first.tail()
+        assert "no baseline artifact deploy-gate-baseline-staging" in first.messages()
+        assert first.step_results().get("gate/store-baseline") == "success", first.tail()
+        stored = tmp_path / "1" / "artifacts" / "deploy-gate-baseline-staging"
+        assert (stored / "result.json").is_file()
+        files = {
+            p.relative_to(stored).as_posix(): p.read_bytes()
+            for p in stored.rglob("*")
+            if p.is_file()
+        }
+        fake.add_artifact("deploy-gate-baseline-staging", files)
+        second = dispatch(tmp_path / "2", act_env, failing, env=gate_env(fake), **inputs)
+        assert fake.count("GET", r"/_fake/blobs/") == 1
+    assert second.job_result == "failure", second.tail()
+    assert second.outputs("gate")["verdict"] == "block"
+    assert "Against the baseline" in second.summary
+    assert "New failures" in second.summary
+    assert "shows the receipt: new failure" in second.summary.replace("\\", "")
+    assert "gate/store-baseline" not in second.step_results()  # a block is never a baseline
 
 
 @pytest.fixture
