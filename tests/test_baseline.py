@@ -140,6 +140,49 @@ def test_relative_threshold_is_skipped_without_a_baseline_and_judged_with_one(
     assert judged["rate<baseline+0.005"].ok is True
 
 
+@pytest.mark.slow
+def test_merge_compares_the_merged_shards_with_the_baseline(tmp_path: Path) -> None:
+    """Two shards merged, against the merge of two earlier shards: the same histograms the
+    verdict is judged on, so the regression is found on all samples together."""
+    from test_merge import _shard
+
+    handler = Delayed(0.002)
+    limits = {"http_req_duration": ["p(99)<5000", "p(95) < baseline * 2"]}
+    with serve({"GET /": handler}) as url:
+        _shard(tmp_path / "a", url, limits, None)
+        _shard(tmp_path / "b", url, limits, None)
+        handler.delay_s = 0.040
+        _shard(tmp_path / "c", url, limits, None)
+        _shard(tmp_path / "d", url, limits, None)
+    config = tmp_path / "gate.toml"
+    config.write_text("[policy.suites.stress]\nskip_budget = 1\n")  # first merge: no baseline
+    first = tmp_path / "first"
+    args = ["merge", "--config", str(config)]
+    assert main([*args, str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(first)]) == 0
+    second = tmp_path / "second"
+    code = main(
+        [
+            *args,
+            str(tmp_path / "c"),
+            str(tmp_path / "d"),
+            "--out",
+            str(second),
+            "--baseline",
+            str(first),
+        ]
+    )
+    assert code == 1
+    result = result_of(second)
+    assert result.baseline is not None
+    assert result.baseline.comparable, result.baseline.why_not
+    (row,) = result.baseline.endpoints
+    assert (row.name, row.verdict, row.now.count) == ("GET /", "regressed", 100)
+    assert any(r.startswith("stress: regression: GET / p50") for r in result.reasons)
+    assert result.stress is not None
+    relative = next(t for t in result.stress.thresholds if "baseline" in t.expression)
+    assert relative.ok is False  # judged on the merged histograms against the baseline's
+
+
 # --- tests: new, known, fixed, missing ---------------------------------------------------------
 
 
