@@ -435,9 +435,14 @@ def test_sharded_stress_merges_into_one_verdict(
     assert run.job_result == "success", run.tail()
     assert len(run.job_results()) == 3, run.job_results()  # two shards and the merge
     assert sorted(p.name for p in (tmp_path / "artifacts").iterdir()) == [
+        "deploy-gate-baseline-staging",  # the merged pass, stored by the merge job only
         "gate-shard-1",
         "gate-shard-2",
     ]
+    stored = json.loads(
+        (tmp_path / "artifacts" / "deploy-gate-baseline-staging" / "result.json").read_text()
+    )
+    assert stored["stress"]["shards"] == 2
     merged = run.outputs("gate", job="merge")
     assert merged["verdict"] == "pass", run.tail()
     assert "gate merge shards/gate-shard-1 shards/gate-shard-2" in run.messages()
