@@ -28,7 +28,11 @@ from gate.suite_process import SuiteProcess, run_pytest
 if TYPE_CHECKING:
     from gate.stress import StressRun
 
-SMOKE_BLOCKED = "smoke blocked"  # the policy says "e2e: did not run: smoke blocked"
+# The policy says "e2e: did not run: smoke blocked (...)"; the rest says how to run them anyway.
+SMOKE_BLOCKED = (
+    "smoke blocked (to run e2e and stress anyway, set [policy] smoke_gates_rest = false "
+    "or pass `gate run --keep-going`)"
+)
 
 
 @dataclass(slots=True)
@@ -78,13 +82,16 @@ def run_suites(
     extra_junit: Sequence[str] = (),
     stream: TextIO | None = None,
     blocks: Callable[[SuiteRun], bool] | None = None,
+    keep_going: bool = False,
 ) -> RunnerResult:
     """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`.
 
     `blocks(run)` says whether a completed smoke run blocks on its own (the policy's answer);
     when it does, or smoke did not complete, e2e and stress are not run. Without `blocks`, only
-    a smoke run that did not complete stops them.
+    a smoke run that did not complete stops them. `keep_going` (or `[policy] smoke_gates_rest
+    = false`) runs them anyway: the verdict is the same block, with more learnt in one round.
     """
+    smoke_gates = config.policy.smoke_gates_rest and not keep_going
     target = validate_target(target)
     unknown = [name for name in suites if name not in SUITES]
     if unknown:
@@ -97,7 +104,11 @@ def run_suites(
     if suites:
         print(f"gate: waiting for {redactor(target)} to be ready", file=stream, flush=True)
         not_ready = wait_ready(
-            target, config.readiness, headers=auth_headers(config), redactor=redactor
+            target,
+            config.readiness,
+            headers=auth_headers(config),
+            redactor=redactor,
+            progress=lambda line: print(f"gate: {line}", file=stream, flush=True),
         )
         if not_ready:
             result.runs.append(SuiteRun("readiness", status=RunStatus.TIMED_OUT, detail=not_ready))
@@ -112,7 +123,7 @@ def run_suites(
         else:
             run = _run_check_suite(name, config, config_path, target, out_dir, stream)
             result.runs.append(run)
-            smoke_blocked = name == "smoke" and _blocks(run, blocks)
+            smoke_blocked = smoke_gates and name == "smoke" and _blocks(run, blocks)
     result.runs += junit_runs(extra_junit)
     return result
 

@@ -44,6 +44,7 @@ def main(args: argparse.Namespace) -> int:
         suites=requested,
         out_dir=Path(args.out),
         extra_junit=args.junit,
+        keep_going=args.keep_going,
     )
 
 
@@ -79,6 +80,7 @@ def execute(
     suites: Sequence[str] | None,
     out_dir: Path,
     extra_junit: Sequence[str] = (),
+    keep_going: bool = False,
 ) -> int:
     """Run, decide and emit: the path `gate run` and `gate demo` share. Returns the exit code."""
     redact = Redactor(config.secret_values)
@@ -106,6 +108,7 @@ def execute(
             out_dir=out_dir,
             extra_junit=extra_junit,
             blocks=blocks,
+            keep_going=keep_going,
         )
     result = decide(
         ran.runs,
