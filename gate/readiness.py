@@ -43,17 +43,22 @@ class Probe:
     status: int | None = None
 
 
-def validate_target(target: str, redactor: Redactor | None = None) -> str:
+def validate_target(
+    target: str, redactor: Redactor | None = None, *, origin: str | None = None
+) -> str:
     """`target` without a trailing slash, or a usage error when it is not an http(s) URL.
 
     The message quotes the target through `redactor`: one read from `${VAR}` is a secret.
+    `origin` says where the value came from (`--target`, `GATE_TARGET_URL`, a config key), so
+    the person knows which of the three to fix.
     """
     parts = urlsplit(target.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = (redactor or Redactor())(repr(target))
+        source = f" (from {origin})" if origin else ""
         raise UsageError(
-            f"target {shown} is not a URL the gate can check: expected http:// or https:// "
-            "and a host, e.g. https://staging.example.com"
+            f"target {shown}{source} is not a URL the gate can check: expected http:// or "
+            "https:// and a host, e.g. https://staging.example.com"
         )
     return target.strip().rstrip("/")
 
@@ -122,7 +127,7 @@ def _hint(seen: list[Probe], config: ReadinessConfig) -> str:
     every = "every answer was" if len(seen) > 1 else "the answer was"
     return (
         f"; {every} 404, so the service is up but readiness.path {config.path!r} is probably "
-        "wrong: set [readiness] path to a URL path the app serves (e.g. \"/\")"
+        'wrong: set [readiness] path to a URL path the app serves (e.g. "/")'
     )
 
 

@@ -33,9 +33,8 @@ def main(args: argparse.Namespace) -> int:
 
     remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     config = load_config(args.config)
-    target = args.target or os.environ.get("GATE_TARGET_URL") or config.target
-    if not target:
-        raise UsageError(NO_TARGET)
+    target, origin = pick_target(args.target, config)
+    validate_target(target, Redactor(config.secret_values), origin=origin)
     requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
     return execute(
         config,
@@ -46,6 +45,18 @@ def main(args: argparse.Namespace) -> int:
         extra_junit=args.junit,
         keep_going=args.keep_going,
     )
+
+
+def pick_target(flag: str | None, config: GateConfig) -> tuple[str, str]:
+    """The target and where it came from: `--target`, then `$GATE_TARGET_URL`, then the config."""
+    if flag:
+        return flag, "--target"
+    from_env = os.environ.get("GATE_TARGET_URL")
+    if from_env:
+        return from_env, "the environment variable GATE_TARGET_URL"
+    if config.target:
+        return config.target, f"key 'target' in {config.source}"
+    raise UsageError(NO_TARGET)
 
 
 def config_path(config: GateConfig) -> Path | None:
