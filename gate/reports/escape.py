@@ -8,9 +8,10 @@ before it is written into Markdown, HTML, a terminal or a workflow command:
 2. redaction (`gate.redact.Redactor`), again, as defence in depth: the reader redacts where text
    enters, the renderers redact once more where it leaves.
 3. bounding (`shorten`, `bound_block`), so a 50 MB failure message costs a few kilobytes.
-4. escaping for the context it lands in: Markdown inline text (`md_inline`), raw HTML such as
-   `<summary>` (`html_text`), or a fenced code block (`fenced`, whose fence the text cannot
-   close).
+4. escaping for the context it lands in, and only what that context needs (a raw summary.md
+   stays readable): Markdown inline text and table cells (`md_inline`), a code span for ids,
+   URLs and expressions (`md_code`), raw HTML such as `<summary>` (`html_text`), or a fenced
+   code block (`fenced`, whose fence the text cannot close).
 
 `@mentions` and `#123` issue references are neutralised with a zero-width joiner after the
 `@`/`#`, so a hostile test name cannot ping people or link issues from a PR comment.
@@ -18,7 +19,6 @@ before it is written into Markdown, HTML, a terminal or a workflow command:
 
 from __future__ import annotations
 
-import html
 import re
 
 from gate.redact import Redactor
