@@ -296,6 +296,8 @@ def _failing_item(suite: SuiteResult, p: Problem, red: Redactor) -> str:
     if p.file:
         where = safe_text(p.file, ID_CHARS, red) + (f":{p.line}" if p.line else "")
         parts.append(f"at {md_inline(where)}")
+    entry = red(facts.quarantine_entry(facts.Entry(suite, p)))
+    parts.append(f"quarantine with `[policy] quarantine = [...]`: {md_code(entry)}")
     body = bound_block(p.message, MESSAGE_CHARS, red)
     detail = bound_block(p.detail, DETAIL_CHARS, red)
     if detail and detail != body:

@@ -117,6 +117,8 @@ def plain_summary(result: GateResult, *, red: Redactor | None = None, actions: b
     lines.extend(_plain_suites(result, red))
     for kind in facts.KINDS:
         lines.extend(_plain_problems(result, kind, red))
+        if kind == "failing":
+            lines.extend(_quarantine_lines(result, TOP_FAILING_PLAIN, red))
     if isinstance(result.stress, dict):
         lines.extend(_plain_stress(result.stress, red))
     if actions:
@@ -164,6 +166,21 @@ def _plain_problems(result: GateResult, kind: str, red: Redactor) -> list[str]:
         lines.append(
             f"  {PLAIN_MARK.get(p.outcome, '-')} {where}" + (f": {message}" if message else "")
         )
+    return lines
+
+
+def _quarantine_lines(result: GateResult, top: int, red: Redactor) -> list[str]:
+    """The failing tests as `[policy] quarantine` entries, ready to paste into gate.toml."""
+    found = facts.entries(result, "failing")[:top]
+    if not found:
+        return []
+    lines = ["to quarantine (known-bad, reported but not blocking), add to gate.toml:"]
+    lines.append("  [policy]")
+    lines.append("  quarantine = [")
+    for entry in found:
+        text = red(facts.quarantine_entry(entry))
+        lines.append(f"    {no_log_commands(text)}")
+    lines.append("  ]")
     return lines
 
 
@@ -226,6 +243,9 @@ def _rich_summary(result: GateResult, out: TextIO, red: Redactor) -> None:
             if message:
                 line.append(f" — {message}", style="dim")
             console.print(line, overflow="ellipsis", no_wrap=True)
+        if kind == "failing":
+            for text in _quarantine_lines(result, TOP_FAILING_TTY, red):
+                console.print(Text(text, style="dim"), overflow="fold")
     if isinstance(result.stress, dict):
         _rich_stress(console, result.stress, red)
 
