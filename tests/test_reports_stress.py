@@ -297,3 +297,32 @@ def test_no_saturation_reason_when_the_generator_kept_up() -> None:
     md = render_markdown(with_stress(stress_summary(saturation_reason=None, late=3)))
     assert "Why" not in md
     assert "started late" not in md
+
+
+LONG_ENDPOINT = "GET /-/versions.json?with=a-very-long-query-string-that-no-column-fits"
+
+
+def test_terminal_latency_table_groups_by_endpoint_and_never_cuts_a_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15: the table showed `http_req_durati…-/versions.json}`."""
+    metrics = stress_summary()["metrics"]
+    metrics[f"http_req_duration{{endpoint:{LONG_ENDPOINT}}}"] = dict(
+        metrics["http_req_duration"], count=1234
+    )
+    result = with_stress(stress_summary(metrics=metrics))
+    plain = io.StringIO()
+    print_summary(result, plain, env={})
+    lines = plain.getvalue().splitlines()
+    at = lines.index(f"    {LONG_ENDPOINT}")  # the endpoint whole, under its metric
+    assert re.fullmatch(r"\s+1,234\s+4\.2\s+9\.0\s+12\.5\s+131\s+1,002", lines[at + 1])
+    assert re.fullmatch(r"    /api/jobs\s+3,000\s+5\.0.*", lines[at - 1])  # `{name:...}` too
+    assert re.fullmatch(r"  http_req_duration\s+6,000\s+4\.2.*", lines[at - 2])
+    assert "…" not in plain.getvalue()
+    monkeypatch.setenv("COLUMNS", "100")
+    rich = io.StringIO()
+    print_summary(result, rich, tty=True, env={})
+    text = re.sub(r"\x1b\[[0-9;]*m", "", rich.getvalue())
+    assert "…" not in text
+    first_column = "".join(line[:50] for line in text.splitlines() if "GET" in line or "-" in line)
+    assert LONG_ENDPOINT.replace(" ", "") in first_column.replace(" ", "")
