@@ -180,7 +180,13 @@ def _run_stress(
     redact = Redactor(config.secret_values)
     assert config.stress is not None  # select_suites keeps only configured suites
     deadline = stress_deadline_s(config.stress)
-    print(f"gate: stress: running (deadline {deadline:g} s)", file=stream, flush=True)
+    planned = config.stress.total_duration_s
+    print(
+        f"gate: stress: running for {planned:g} s; "
+        f"{deadline_text(config.stress, deadline)} stops it if it hangs",
+        file=stream,
+        flush=True,
+    )
     started = time.monotonic()
     outcome = run_stress_bounded(
         config.stress,
