@@ -70,14 +70,15 @@ def wait_ready(
     headers: Mapping[str, str] | None = None,
     redactor: Redactor | None = None,
     progress: Callable[[str], None] | None = None,
-    progress_every_s: float = PROGRESS_EVERY_S,
+    progress_every_s: float | None = None,
 ) -> str | None:
     """Poll until ready: None when the target is ready, else the reason (for result.json).
 
     `progress` receives a line such as `readiness: GET /health -> 404 (12 s of 120 s)` after
-    an attempt that failed, at most every `progress_every_s` seconds.
+    an attempt that failed, at most every `progress_every_s` seconds (`PROGRESS_EVERY_S`).
     """
     config = config or DEFAULT_READINESS
+    every = PROGRESS_EVERY_S if progress_every_s is None else progress_every_s
     redact = redactor or Redactor()
     url = target.rstrip("/") + "/" + config.path.lstrip("/")
     started = time.monotonic()
@@ -91,7 +92,7 @@ def wait_ready(
         result = probe(client, url, config.status, timeout, redact)
         seen.append(result)
         now = time.monotonic()
-        if progress is not None and not result.ready and now - last_progress >= progress_every_s:
+        if progress is not None and not result.ready and now - last_progress >= every:
             last_progress = now
             progress(
                 f"readiness: GET {redact(config.path)} -> {result.short} "

@@ -135,7 +135,10 @@ def test_readiness_progress_is_throttled_and_no_404_hint_without_a_404(closed_po
     assert "probably wrong" not in reason
 
 
-def test_run_suites_stops_at_readiness_with_one_reason(closed_port: int, tmp_path: Path) -> None:
+def test_run_suites_stops_at_readiness_with_one_reason(
+    closed_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gate.readiness.PROGRESS_EVERY_S", 0.3)
     config = validate_config({"readiness": {"path": "/health", **FAST}, "smoke": {}}, env={})
     out = io.StringIO()
     result = run_suites(
@@ -149,6 +152,7 @@ def test_run_suites_stops_at_readiness_with_one_reason(closed_port: int, tmp_pat
     assert [(r.name, r.status) for r in result.runs] == [("readiness", RunStatus.TIMED_OUT)]
     assert "connection refused" in result.runs[0].detail
     assert not (tmp_path / "runs").exists()
+    assert "gate: readiness: GET /health -> connection refused (" in out.getvalue()  # progress
 
 
 def test_run_suites_refuses_an_invalid_target(tmp_path: Path) -> None:
