@@ -113,22 +113,18 @@ def wait_ready(
         return None
     described = last.seen if last is not None else "no attempt was made"
     want = f"status {config.status}" if config.status else "an HTTP answer below 500"
-    attempts = len(seen)
+    attempts = f"{len(seen)} attempt{'s' if len(seen) != 1 else ''}"
+    if seen and all(p.status == 404 for p in seen):
+        # The service is up; the path is what is wrong. Said first: long reasons get cut.
+        every = "every answer" if len(seen) > 1 else "the answer"
+        return (
+            f"GET {redact(url)}: {every} within {config.timeout_s:g} s was 404 ({attempts}): "
+            f"the service is up, but readiness.path {config.path!r} is probably wrong; set "
+            f'[readiness] path to a path the app serves (e.g. "/"); last seen: {described}'
+        )
     return (
         f"GET {redact(url)} did not answer {want} within {config.timeout_s:g} s "
-        f"({attempts} attempt{'s' if attempts != 1 else ''}, readiness.timeout_s); "
-        f"last seen: {described}{_hint(seen, config)}"
-    )
-
-
-def _hint(seen: list[Probe], config: ReadinessConfig) -> str:
-    """When every answer was the same 404, the app is up and the path is what is wrong."""
-    if not seen or any(p.status != 404 for p in seen):
-        return ""
-    every = "every answer was" if len(seen) > 1 else "the answer was"
-    return (
-        f"; {every} 404, so the service is up but readiness.path {config.path!r} is probably "
-        'wrong: set [readiness] path to a URL path the app serves (e.g. "/")'
+        f"({attempts}, readiness.timeout_s); last seen: {described}"
     )
 
 

@@ -122,8 +122,14 @@ def test_readiness_shows_progress_and_names_a_path_that_only_404s(demo: str) -> 
         assert re.fullmatch(r"readiness: GET /healthz -> 404 \(\d+ s of 1\.5 s\)", line), line
     attempts = int(re.search(r"\((\d+) attempts", reason).group(1))  # type: ignore[union-attr]
     assert len(lines) < attempts  # throttled: not one line per attempt
-    assert "every answer was 404, so the service is up but readiness.path '/healthz'" in reason
-    assert "is probably wrong: set [readiness] path" in reason
+    assert reason.startswith(f"GET {demo}/healthz: every answer within 1.5 s was 404 (")
+    assert "attempts): the service is up, but readiness.path '/healthz' is probably wrong; " in (
+        reason
+    )
+    assert reason.endswith(
+        "set [readiness] path to a path the app serves (e.g. \"/\"); last seen: status 404 "
+        "(expected 200), body: '{\"error\": \"GET /healthz: Not Found\"}'"
+    )
 
 
 def test_readiness_progress_is_throttled_and_no_404_hint_without_a_404(closed_port: int) -> None:
