@@ -116,9 +116,9 @@ def wait_ready(
     attempts = f"{len(seen)} attempt{'s' if len(seen) != 1 else ''}"
     if seen and all(p.status == 404 for p in seen):
         # The service is up; the path is what is wrong. Said first: long reasons get cut.
-        every = "every answer" if len(seen) > 1 else "the answer"
+        answers = "every answer" if len(seen) > 1 else "the answer"
         return (
-            f"GET {redact(url)}: {every} within {config.timeout_s:g} s was 404 ({attempts}): "
+            f"GET {redact(url)}: {answers} within {config.timeout_s:g} s was 404 ({attempts}): "
             f"the service is up, but readiness.path {config.path!r} is probably wrong; set "
             f'[readiness] path to a path the app serves (e.g. "/"); last seen: {described}'
         )

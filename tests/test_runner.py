@@ -127,8 +127,8 @@ def test_readiness_shows_progress_and_names_a_path_that_only_404s(demo: str) -> 
         reason
     )
     assert reason.endswith(
-        "set [readiness] path to a path the app serves (e.g. \"/\"); last seen: status 404 "
-        "(expected 200), body: '{\"error\": \"GET /healthz: Not Found\"}'"
+        'set [readiness] path to a path the app serves (e.g. "/"); last seen: status 404 '
+        '(expected 200), body: \'{"error": "GET /healthz: Not Found"}\''
     )
 
 
