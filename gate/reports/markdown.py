@@ -196,14 +196,14 @@ def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
         blocks.append(f"> {icon} {md_inline(safe_text(text, REASON_CHARS, red))}")
     latency, more = stress_rows.latency_rows(stress)
     if latency:
-        rows = [[md_code(safe_id(r[0], 80, red), cell=True), *r[1:]] for r in latency]
+        rows = [[md_code(safe_id(r[0], ID_CHARS, red), cell=True), *r[1:]] for r in latency]
         if more:
             rows.append([f"… {more:,} more metrics (see result.json)", *[""] * 6])
         header = ["Metric (ms)", "Count", "p50", "p90", "p95", "p99", "Max"]
         blocks.append(_table(header, "|---|--:|--:|--:|--:|--:|--:|", rows))
     rates, more = stress_rows.rate_rows(stress)
     if rates:
-        rows = [[md_code(safe_id(r[0], 80, red), cell=True), *r[1:]] for r in rates]
+        rows = [[md_code(safe_id(r[0], ID_CHARS, red), cell=True), *r[1:]] for r in rates]
         if more:
             rows.append([f"… {more:,} more metrics", "", ""])
         blocks.append(_table(["Rate metric", "Rate", "Count"], "|---|--:|--:|", rows))
@@ -212,7 +212,7 @@ def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
         rows = [
             [
                 f"{stress_rows.threshold_icon(t.ok)}",
-                md_code(safe_id(t.metric, 80, red), cell=True),
+                md_code(safe_id(t.metric, ID_CHARS, red), cell=True),
                 md_code(safe_text(t.expression, 120, red), cell=True),
                 t.measured if t.ok is not None else f"{t.measured} (inconclusive)",
             ]
