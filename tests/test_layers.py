@@ -26,6 +26,8 @@ STAGES = {
     "gate.runner": 2,
     "gate.readiness": 2,
     "gate.suite_process": 2,
+    "gate.suite_launch": 2,
+    "gate.requirements": 2,
     "gate.stress_child": 2,
     "gate.checks": 2,
     "gate.plugin": 2,
