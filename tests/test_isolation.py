@@ -243,6 +243,7 @@ def test_requirements_are_installed_into_the_gates_environment_once(
     user_repo: tuple[Path, Path], service: str
 ) -> None:
     repo, exe = user_repo
+    write(repo, "tests/needs/conftest.py", E2E_CONFTEST)
     write(repo, "tests/needs/test_words.py", NEEDS_TEST)
     config = write(repo, "needs-gate.toml", '[e2e]\npytest = ["tests/needs"]\n')
     args = ["run", "--target", service, "--config", config.name, "--requirements", "humanize"]
