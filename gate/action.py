@@ -56,6 +56,7 @@ class Inputs:
     merge: list[str] = field(default_factory=list)
     fail_on_block: bool = True
     workdir: Path = Path(".")
+    requirements: list[str] = field(default_factory=list)
 
     def gate_argv(self, out_dir: str = OUT_DIR) -> list[str]:
         """The `gate` command line these inputs mean."""
@@ -71,6 +72,8 @@ class Inputs:
                 argv += ["--suites", ",".join(self.suites)]
             for pattern in self.junit:
                 argv += ["--junit", pattern]
+            for entry in self.requirements:
+                argv += ["--requirements", entry]
         if self.config:
             argv += ["--config", self.config]
         return [*argv, "--out", out_dir]
@@ -111,6 +114,7 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         merge=merge,
         fail_on_block=_bool("fail-on-block", get("fail-on-block") or "true"),
         workdir=workdir,
+        requirements=_requirements(get("requirements"), workdir),
     )
 
 
@@ -131,6 +135,20 @@ def _merge_dirs(text: str, workdir: Path) -> list[str]:
             raise InputError("merge", f"{pattern!r} matches no folder in {str(workdir)!r}")
         found += matches
     return found
+
+
+def _requirements(text: str, workdir: Path) -> list[str]:
+    """Requirement specifiers and requirements files; a file named but absent is an error here,
+    a package the index does not have is `gate run`'s exit 2 naming it."""
+    entries = _split(text, sep="\n,")
+    for entry in entries:
+        if entry.endswith((".txt", ".in")) and not (workdir / entry).is_file():
+            raise InputError(
+                "requirements",
+                f"requirements file {entry!r} does not exist "
+                f"(looked in {str(workdir.resolve())!r})",
+            )
+    return entries
 
 
 def _bool(name: str, text: str) -> bool:
