@@ -142,14 +142,15 @@ def _run_check_suite(
     print(f"gate: {name}: running (timeout {section.timeout_s:g} s)", file=stream, flush=True)
     deadline = time.monotonic() + section.timeout_s
     parts: list[SuiteRun] = []
-    for launch in launches:
+    for index, launch in enumerate(launches):
         file = f"{name}-{launch.part}" if launch.part else name
+        left = section.timeout_s if index == 0 else round(deadline - time.monotonic(), 1)
         spec = SuiteProcess(
             name=name,
             pytest_args=launch.pytest_args,
             junit=out_dir / "runs" / f"{file}.xml",
             log=out_dir / "logs" / f"{file}.log",
-            timeout_s=max(deadline - time.monotonic(), 1.0),
+            timeout_s=max(left, 1.0),
             timeout_key=f"{name}.timeout_s",
             python_args=launch.python_args,
             env=launch.env,

@@ -39,6 +39,7 @@ INPUTS = [
     "python-version",
     "working-directory",
     "merge",  # added beyond DESIGN.md 3.4 (which allows more inputs)
+    "requirements",
 ]
 OUTPUTS = ["verdict", "outcome", "tests", "failed", "result-path", "summary-path", "comment-url"]
 
