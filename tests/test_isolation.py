@@ -24,7 +24,7 @@ import pytest
 
 from gate.demo import launch
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("isolation")]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUTTER = shutil.ignore_patterns(
