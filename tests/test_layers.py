@@ -22,6 +22,7 @@ STAGES = {
     "gate.errors": SHARED,
     "gate.redact": SHARED,
     "gate.inputs": SHARED,  # paths, folders and globs -> files (runner --junit, JUnit reader)
+    "gate.workflow_io": SHARED,  # workflow commands and step outputs (reports, publishers, action)
     "gate.config": 1,
     "gate.runner": 2,
     "gate.readiness": 2,
