@@ -126,9 +126,12 @@ class SuiteResult:
     problems: list[Problem] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     blocking: bool = True
+    # Problems listed without their message: the reader's text budget was spent (they still
+    # carry id and outcome). Written to result.json only when not zero.
+    messages_cut: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "outcome": str(self.outcome),
             "totals": self.totals.to_json(),
@@ -137,6 +140,9 @@ class SuiteResult:
             "reasons": list(self.reasons),
             "blocking": self.blocking,
         }
+        if self.messages_cut:
+            data["messages_cut"] = self.messages_cut
+        return data
 
 
 @dataclass(slots=True)
@@ -204,4 +210,5 @@ def _suite_from_json(data: dict[str, Any]) -> SuiteResult:
         problems=[Problem(**p) for p in data.get("problems", [])],
         reasons=[str(r) for r in data.get("reasons", [])],
         blocking=bool(data.get("blocking", True)),
+        messages_cut=int(data.get("messages_cut", 0)),
     )
