@@ -334,16 +334,17 @@ class Folder:
             del unique
         cases: list[FoldedCase] = []
         records = self._records
-        while records:
-            hashed, record = next(iter(records.items()))
-            del records[hashed]
-            folded = _fold(record, hashed in passed_first, self._redact)
+        owners = _Owners(self._redact)
+        while records:  # last first (popitem), each record released as it is folded
+            hashed, record = records.popitem()
+            folded = _fold(record, hashed in passed_first, self._redact, owners)
             if folded is None:
                 passed += 1  # its latest attempt that ran passed, and none failed
             else:
                 if folded.status is CaseStatus.FLAKY:
                     passed += 1
                 cases.append(folded)
+        cases.reverse()  # reading order
         return passed, cases
 
 
@@ -355,7 +356,26 @@ def _not_run(status: str | None, result: str | None) -> int:
     return 0
 
 
-def _fold(record: _Record, passed_first: bool, redact: Redact) -> FoldedCase | None:
+class _Owners:
+    """Cleaned, redacted class or suite names: thousands of failing tests share a few hundred."""
+
+    def __init__(self, redact: Redact) -> None:
+        self._redact = redact
+        self._seen: dict[tuple[str, str], str] = {}
+
+    def __call__(self, classname: str, suite: str) -> str:
+        key = (classname, suite)
+        owner = self._seen.get(key)
+        if owner is None:
+            owner = clean_name(classname, self._redact) or clean_name(suite, self._redact)
+            if len(self._seen) < 50_000:
+                self._seen[key] = owner
+        return owner
+
+
+def _fold(
+    record: _Record, passed_first: bool, redact: Redact, owners: _Owners
+) -> FoldedCase | None:
     """The test's status from its attempts in order (docs/junit.md, "Reruns")."""
     failed = record.seen & (_FAIL | _ERROR | _FLAKY)
     if record.last in (_FAIL, _ERROR):
@@ -379,7 +399,7 @@ def _fold(record: _Record, passed_first: bool, redact: Redact) -> FoldedCase | N
             message = f"failed in all {record.attempts} attempts: {message}"
     suite, classname, name, file = record.key[:4]
     short = clean_name(name, redact) or _unnamed(record.key)
-    owner = clean_name(classname, redact) or clean_name(suite, redact)
+    owner = owners(classname, suite)
     return FoldedCase(
         id=_join_id(owner, short),
         name=short,
