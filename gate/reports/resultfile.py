@@ -14,7 +14,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from gate.model import GateResult, Problem
