@@ -123,6 +123,7 @@ class _Record:
 
     __slots__ = (
         "attempts",
+        "cut",
         "detail",
         "duration",
         "file",
@@ -143,6 +144,7 @@ class _Record:
         self.worst = 0
         self.attempts = 0  # attempts that did not simply pass
         self.passes = 0  # plain passes after this record was made
+        self.cut = False  # its text was left out: the message budget was spent
         self.message = ""
         self.detail = ""
         self.duration = 0.0
@@ -263,22 +265,25 @@ class Folder:
         if worst > record.worst or (not record.message and not record.detail):
             record.worst = max(worst, record.worst)
             record.duration = s
-            record.message, record.detail = self._texts(case, kinds, fresh=not record.detail)
+            texts = self._texts(case, kinds, fresh=not record.detail)
+            if texts is None:
+                record.cut = True
+            else:
+                record.message, record.detail = texts
             record.line = _int(case.get("line"))
         if record.tier is None:
             record.tier = _tier(case)
 
-    def _texts(self, case: Element, kinds: int, fresh: bool) -> tuple[str, str]:
+    def _texts(self, case: Element, kinds: int, fresh: bool) -> tuple[str, str] | None:
         """(message, detail) of the most telling outcome element, within the budgets.
 
         Details (trace and output) go to the first `DETAILED_CASES` non-passed tests while the
-        detail budget lasts; messages to every test while the message budget lasts. Past a
-        budget the text is left out and counted (`messages_cut`): memory stays bounded however
-        many tests fail.
+        detail budget lasts; messages to every test while the message budget lasts. Past the
+        message budget: None, the text is left out (and counted in `finish`), so memory stays
+        bounded however many tests fail.
         """
         if self._message_budget <= 0:
-            self.messages_cut += 1
-            return "", ""
+            return None
         wanted: tuple[str, ...] = ("error", "failure", "rerunError", "rerunFailure", "skipped")
         if kinds & _FLAKY and not kinds & (_FAIL | _ERROR | _SKIP):
             wanted = ("flakyError", "flakyFailure")
@@ -343,6 +348,8 @@ class Folder:
             else:
                 if folded.status is CaseStatus.FLAKY:
                     passed += 1
+                if record.cut and not record.message:
+                    self.messages_cut += 1
                 cases.append(folded)
         cases.reverse()  # reading order
         return passed, cases
