@@ -127,18 +127,23 @@ class _Record:
         "detail",
         "duration",
         "file",
-        "key",
+        "id",
         "last",
         "line",
         "message",
+        "name",
         "passes",
         "seen",
         "tier",
         "worst",
     )
 
-    def __init__(self, key: tuple[str, str, str, str] | tuple[str, str, str, str, int]) -> None:
-        self.key = key
+    def __init__(self, id: str, name: str, file: str | None) -> None:
+        # cleaned and redacted once, when the identity first fails: the raw attributes are
+        # not kept, and the folded case shares these strings
+        self.id = id
+        self.name = name
+        self.file = file
         self.seen = 0  # every kind any attempt had (_SKIP, _FAIL, _ERROR, _FLAKY)
         self.last = 0  # the latest attempt that ran: _PASS, _FAIL or _ERROR (0: none yet)
         self.worst = 0
@@ -166,6 +171,7 @@ class Folder:
         self._detail_budget = DETAIL_BUDGET
         self._message_budget = MESSAGE_BUDGET
         self._detailed = 0
+        self._owners = _Owners(redact)
         self.messages_cut = 0
         self.add, self._stats = self._make_add()
 
@@ -251,7 +257,11 @@ class Folder:
     ) -> None:
         record = self._records.get(hashed)
         if record is None:
-            record = self._records[hashed] = _Record(key)
+            suite, classname, name, file = key[:4]
+            short = clean_name(name, self._redact) or _unnamed(key)
+            owner = self._owners(classname, suite)
+            record = _Record(_join_id(owner, short), short, clean_name(file) or None)
+            self._records[hashed] = record
         record.attempts += 1
         record.seen |= kinds
         if kinds & _ERROR:
@@ -339,10 +349,9 @@ class Folder:
             del unique
         cases: list[FoldedCase] = []
         records = self._records
-        owners = _Owners(self._redact)
         while records:  # last first (popitem), each record released as it is folded
             hashed, record = records.popitem()
-            folded = _fold(record, hashed in passed_first, self._redact, owners)
+            folded = _fold(record, hashed in passed_first)
             if folded is None:
                 passed += 1  # its latest attempt that ran passed, and none failed
             else:
@@ -380,9 +389,7 @@ class _Owners:
         return owner
 
 
-def _fold(
-    record: _Record, passed_first: bool, redact: Redact, owners: _Owners
-) -> FoldedCase | None:
+def _fold(record: _Record, passed_first: bool) -> FoldedCase | None:
     """The test's status from its attempts in order (docs/junit.md, "Reruns")."""
     failed = record.seen & (_FAIL | _ERROR | _FLAKY)
     if record.last in (_FAIL, _ERROR):
@@ -404,17 +411,14 @@ def _fold(
             message = f"failed in the latest attempt after passing in an earlier one: {message}"
         elif record.attempts > 1:
             message = f"failed in all {record.attempts} attempts: {message}"
-    suite, classname, name, file = record.key[:4]
-    short = clean_name(name, redact) or _unnamed(record.key)
-    owner = owners(classname, suite)
     return FoldedCase(
-        id=_join_id(owner, short),
-        name=short,
+        id=record.id,
+        name=record.name,
         status=status,
         message=message,
         detail=record.detail,
         duration_s=record.duration,
-        file=clean_name(file) or None,
+        file=record.file,
         line=record.line,
         tier=record.tier,
     )
