@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run e2e and stress even when smoke blocks (default: stop; [policy] smoke_gates_rest)",
     )
+    run.add_argument(
+        "--requirements",
+        action="append",
+        default=[],
+        metavar="PACKAGE_OR_FILE",
+        help="package (or requirements .txt) the E2E tests import, installed first; repeatable",
+    )
     _out(run)
 
     report = sub.add_parser("report", help="verdict from existing JUnit files (any producer)")

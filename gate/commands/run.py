@@ -20,6 +20,7 @@ from gate.errors import ConfigError, UsageError
 from gate.model import SuiteRun, Verdict
 from gate.readiness import validate_target
 from gate.redact import Redactor
+from gate.requirements import Requirements, install
 from gate.runner import run_suites, select_suites
 
 NO_TARGET = (
@@ -35,6 +36,7 @@ def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     target, origin = pick_target(args.target, config)
     validate_target(target, Redactor(config.secret_values), origin=origin)
+    install(requirements_of(config, getattr(args, "requirements", None) or []))
     requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
     return execute(
         config,
@@ -43,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
         suites=requested,
         out_dir=Path(args.out),
         extra_junit=args.junit,
-        keep_going=args.keep_going,
+        keep_going=getattr(args, "keep_going", False),
     )
 
 
@@ -57,6 +59,20 @@ def pick_target(flag: str | None, config: GateConfig) -> tuple[str, str]:
     if config.target:
         return config.target, f"key 'target' in {config.source}"
     raise UsageError(NO_TARGET)
+
+
+def requirements_of(config: GateConfig, flags: list[str]) -> list[Requirements]:
+    """`--requirements` entries (relative to the working directory) and `[e2e] requirements`
+    (relative to the configuration file)."""
+    wanted = []
+    if flags:
+        wanted.append(Requirements(tuple(flags), Path.cwd(), "--requirements"))
+    if config.e2e is not None and config.e2e.requirements:
+        source = Path(config.source)
+        base = source.parent if source.is_file() else Path.cwd()
+        origin = f"{config.source}: key 'e2e.requirements'"
+        wanted.append(Requirements(tuple(config.e2e.requirements), base, origin))
+    return wanted
 
 
 def config_path(config: GateConfig) -> Path | None:
