@@ -39,6 +39,7 @@ INPUTS = [
     "python-version",
     "working-directory",
     "merge",  # added beyond the contract (docs/design.md), which allows more inputs
+    "requirements",
     "baseline",  # docs/baseline.md
     "store-baseline",
     "baseline-retention-days",

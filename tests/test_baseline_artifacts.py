@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from fake_github import FakeGitHub
 
+from gate.action import artifact_name
 from gate.cli import main
-from gate.github.artifacts import BaselineUnavailable, artifact_name, fetch_baseline, unpack
+from gate.github.artifacts import BaselineUnavailable, fetch_baseline, unpack
 from gate.model import GateResult
 
 NAME = "deploy-gate-baseline-staging"
@@ -39,7 +40,7 @@ def outputs_of(tmp_path: Path, name: str, verdict_pass: bool = True) -> dict[str
 
 def fetch(gh: FakeGitHub, dest: Path, token: str = FakeGitHub.READ_TOKEN) -> Path:
     return fetch_baseline(
-        api_url=gh.url, repository=gh.repository, token=token, environment="staging", dest=dest
+        api_url=gh.url, repository=gh.repository, token=token, name=NAME, dest=dest
     )
 
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
 import httpx
 
-PREFIX = "deploy-gate-baseline-"
 MAX_ZIP_BYTES = 256 * 1024 * 1024
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_FILES = 20_000
@@ -29,17 +27,11 @@ class BaselineUnavailable(Exception):
     """No usable baseline artifact; the message says why (for a warning, never a block)."""
 
 
-def artifact_name(environment: str) -> str:
-    """`deploy-gate-baseline-<environment>`, with characters artifacts refuse replaced."""
-    safe = re.sub(r'[\\/:*?"<>|\r\n]+', "-", environment.strip()) or "default"
-    return PREFIX + safe[:200]
+def fetch_baseline(*, api_url: str, repository: str, token: str, name: str, dest: Path) -> Path:
+    """Download and unpack the newest unexpired artifact `name` into `dest`; return `dest`.
 
-
-def fetch_baseline(
-    *, api_url: str, repository: str, token: str, environment: str, dest: Path
-) -> Path:
-    """Download and unpack the newest unexpired baseline artifact into `dest`; return `dest`."""
-    name = artifact_name(environment)
+    The action names it (`gate.action.artifact_name`): `deploy-gate-baseline-<environment>`.
+    """
     headers = {
         "Authorization": f"Bearer {token}",
         "Accept": "application/vnd.github+json",

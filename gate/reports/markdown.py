@@ -23,6 +23,7 @@ from gate.reports.escape import (
     bound_block,
     fenced,
     html_text,
+    md_code,
     md_inline,
     safe_id,
     safe_text,
@@ -124,7 +125,7 @@ def _baseline_blocks(result: GateResult, report: BaselineReport, red: Redactor) 
         blocks.append(f"> ⚪ Not compared: {md_inline(safe_text(why, REASON_CHARS, red))}")
     rows, more = baseline_rows.endpoint_rows(report)
     if rows:
-        cells = [[md_inline(safe_id(r[0], 80, red)), *r[1:]] for r in rows]
+        cells = [[md_code(safe_id(r[0], ID_CHARS, red), cell=True), *r[1:]] for r in rows]
         if more:
             cells.append([f"… {more:,} more endpoints (see result.json)", *[""] * 5])
         header = ["Endpoint", "p50 (ms)", "p95 (ms)", "p99 (ms)", "Errors", "Verdict"]
@@ -132,7 +133,7 @@ def _baseline_blocks(result: GateResult, report: BaselineReport, red: Redactor) 
     groups = baseline_rows.test_groups(report)
     lines = [baseline_rows.counts_line(report)]
     for title, ids, more in groups:
-        shown = ", ".join(md_inline(safe_id(i, ID_CHARS, red)) for i in ids)
+        shown = ", ".join(md_code(safe_id(i, ID_CHARS, red)) for i in ids)
         lines.append(f"**{title}:** {shown}" + (f" … and {more:,} more" if more else ""))
     blocks.append("  \n".join(lines))
     if result.stress is not None:
@@ -154,7 +155,7 @@ def _verdict_line(result: GateResult, red: Redactor) -> str:
 def _meta_line(result: GateResult, red: Redactor, url: str | None) -> str:
     parts = []
     if result.target:
-        parts.append(f"Target: {md_inline(safe_text(result.target, ID_CHARS, red))}")
+        parts.append(f"Target: {md_code(safe_text(result.target, ID_CHARS, red))}")
     t = result.totals
     parts.append(f"{facts.plural(t.tests, 'test')} in {facts.duration(result.duration_s)}")
     if url:
@@ -226,14 +227,14 @@ def _stress_blocks(stress: StressSummary, red: Redactor) -> list[str]:
         blocks.append(f"> {icon} {md_inline(safe_text(text, REASON_CHARS, red))}")
     latency, more = stress_rows.latency_rows(stress)
     if latency:
-        rows = [[md_inline(safe_id(r[0], 80, red)), *r[1:]] for r in latency]
+        rows = [[md_code(safe_id(r[0], ID_CHARS, red), cell=True), *r[1:]] for r in latency]
         if more:
             rows.append([f"… {more:,} more metrics (see result.json)", *[""] * 6])
         header = ["Metric (ms)", "Count", "p50", "p90", "p95", "p99", "Max"]
         blocks.append(_table(header, "|---|--:|--:|--:|--:|--:|--:|", rows))
     rates, more = stress_rows.rate_rows(stress)
     if rates:
-        rows = [[md_inline(safe_id(r[0], 80, red)), *r[1:]] for r in rates]
+        rows = [[md_code(safe_id(r[0], ID_CHARS, red), cell=True), *r[1:]] for r in rates]
         if more:
             rows.append([f"… {more:,} more metrics", "", ""])
         blocks.append(_table(["Rate metric", "Rate", "Count"], "|---|--:|--:|", rows))
@@ -242,8 +243,8 @@ def _stress_blocks(stress: StressSummary, red: Redactor) -> list[str]:
         rows = [
             [
                 f"{stress_rows.threshold_icon(t.ok)}",
-                md_inline(safe_id(t.metric, 80, red)),
-                md_inline(safe_text(t.expression, 120, red)),
+                md_code(safe_id(t.metric, ID_CHARS, red), cell=True),
+                md_code(safe_text(t.expression, 120, red), cell=True),
                 t.measured if t.ok is not None else f"{t.measured} ({_unjudged(t.measured)})",
             ]
             for t in limits
@@ -306,7 +307,7 @@ def _item(kind: str, entry: facts.Entry, red: Redactor) -> str:
     p = entry.problem
     suite = md_inline(safe_id(entry.suite.name, 80, red))
     icon = facts.PROBLEM_ICON.get(p.outcome, "•")
-    line = f"- {icon} **{suite}** › {md_inline(safe_id(p.id, ID_CHARS, red))}"
+    line = f"- {icon} **{suite}** › {md_code(safe_id(p.id, ID_CHARS, red))}"
     message = safe_text(p.message or p.detail, LINE_CHARS, red)
     return f"{line} — {md_inline(message)}" if message else line
 
@@ -330,6 +331,8 @@ def _failing_item(suite: SuiteResult, p: Problem, red: Redactor) -> str:
     if p.file:
         where = safe_text(p.file, ID_CHARS, red) + (f":{p.line}" if p.line else "")
         parts.append(f"at {md_inline(where)}")
+    entry = red(facts.quarantine_entry(facts.Entry(suite, p)))
+    parts.append(f"quarantine with `[policy] quarantine = [...]`: {md_code(entry)}")
     body = bound_block(p.message, MESSAGE_CHARS, red)
     detail = bound_block(p.detail, DETAIL_CHARS, red)
     if detail and detail != body:
