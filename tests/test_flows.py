@@ -207,7 +207,7 @@ def test_unknown_capture_names_flow_step_and_capture() -> None:
 def test_capture_used_in_a_body_or_batch_is_checked_too() -> None:
     with pytest.raises(ConfigError, match="uses capture 'token'"):
         validate_config(_flow({"request": "POST /x", "json": {"t": "{token}"}}), env={})
-    with pytest.raises(ConfigError, match=r"batch\.over uses capture 'ids'"):
+    with pytest.raises(ConfigError, match=r"uses capture 'ids' in key 'batch\.over'"):
         validate_config(
             _flow({"batch": {"over": "ids", "poll": "GET /j/{id}", "success": ["ok"]}}), env={}
         )

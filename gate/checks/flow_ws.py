@@ -11,25 +11,35 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gate.checks.match import Missing, excerpt, extract
+from gate.checks.match import Missing, excerpt, extract, subset_mismatch
 from gate.checks.ws import NoMessage, WebSocket
 from gate.config.flows import EventRule, Step
 
 TYPE_KEY = "type"
-SocketFor = Callable[[str, str | None, str, str], WebSocket]
+SocketFor = Callable[[str, str | None, str, str, dict[str, str]], WebSocket]
 
 
-def run_websocket_step(step: Step, render: Callable[[Any], Any], socket_for: SocketFor) -> str:
-    """Run the step for its identity (or each of its identities) and check the rules."""
+def run_websocket_step(
+    step: Step, render: Callable[[Any], Any], socket_for: SocketFor
+) -> tuple[str, list[Any]]:
+    """Run the step for its identity (or each of its identities) and check the rules.
+
+    Returns a summary and the events of the (single) connection, for captures. Every
+    expectation value is rendered first, so `equals = "{uid}"` compares with the capture.
+    """
     identities: list[str | None] = list(step.identities) or [step.identity]
     path = str(render(step.websocket))
     message = render(step.send)
+    headers = {str(k): str(v) for k, v in render(step.headers).items()}
+    step = step.model_copy(update={"expect": [_rendered(rule, render) for rule in step.expect]})
     if len(identities) == 1:
-        events = {identities[0]: _exchange(step, path, message, identities[0], socket_for)}
+        events = {
+            identities[0]: _exchange(step, path, message, headers, identities[0], socket_for)
+        }
     else:
         with ThreadPoolExecutor(max_workers=len(identities)) as pool:
             futures = {
-                who: pool.submit(_exchange, step, path, message, who, socket_for)
+                who: pool.submit(_exchange, step, path, message, headers, who, socket_for)
                 for who in identities
             }
             events = {who: future.result() for who, future in futures.items()}
@@ -42,15 +52,26 @@ def run_websocket_step(step: Step, render: Callable[[Any], Any], socket_for: Soc
     if problems:
         raise AssertionError("; ".join(problems))
     counts = ", ".join(f"{who or 'default'}: {len(e)} events" for who, e in events.items())
-    return counts
+    return counts, next(iter(events.values()))
+
+
+def _rendered(rule: EventRule, render: Callable[[Any], Any]) -> EventRule:
+    return rule.model_copy(
+        update={"equals": render(rule.equals), "contains": render(rule.contains)}
+    )
 
 
 def _exchange(
-    step: Step, path: str, message: Any, identity: str | None, socket_for: SocketFor
+    step: Step,
+    path: str,
+    message: Any,
+    headers: dict[str, str],
+    identity: str | None,
+    socket_for: SocketFor,
 ) -> list[Any]:
     label = f"[{identity}] " if step.identities else ""
     try:
-        with socket_for(path, identity, step.ws_auth, step.query_param) as socket:
+        with socket_for(path, identity, step.ws_auth, step.query_param, headers) as socket:
             if message is not None:
                 socket.send_json(message)
             try:
@@ -121,8 +142,10 @@ def _content_problem(rule: EventRule, event: Any) -> str | None:
         )
     if rule.contains is not None and rule.contains not in text:
         return f"{rule.field} does not contain {rule.contains!r} ({excerpt(text, 80)!r})"
-    if rule.equals is not None and value != rule.equals:
-        return f"{rule.field} is {excerpt(repr(value), 80)}, expected {rule.equals!r}"
+    if rule.equals is not None:
+        mismatch = subset_mismatch(rule.equals, value, rule.field)
+        if mismatch:
+            return mismatch
     return None
 
 
