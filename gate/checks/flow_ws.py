@@ -7,6 +7,7 @@ owner only, and a different owner from every other connection: events must not c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -33,13 +34,14 @@ def run_websocket_step(
     headers = {str(k): str(v) for k, v in render(step.headers).items()}
     step = step.model_copy(update={"expect": [_rendered(rule, render) for rule in step.expect]})
     if len(identities) == 1:
-        events = {
-            identities[0]: _exchange(step, path, message, headers, identities[0], socket_for)
-        }
+        events = {identities[0]: _exchange(step, path, message, headers, identities[0], socket_for)}
     else:
+        # Every connection is open before any message is sent: an event that leaks to another
+        # user can only be seen by a socket that is listening while the run streams.
+        ready = threading.Barrier(len(identities), timeout=step.deadline_s)
         with ThreadPoolExecutor(max_workers=len(identities)) as pool:
             futures = {
-                who: pool.submit(_exchange, step, path, message, headers, who, socket_for)
+                who: pool.submit(_exchange, step, path, message, headers, who, socket_for, ready)
                 for who in identities
             }
             events = {who: future.result() for who, future in futures.items()}
@@ -68,10 +70,19 @@ def _exchange(
     headers: dict[str, str],
     identity: str | None,
     socket_for: SocketFor,
+    ready: threading.Barrier | None = None,
 ) -> list[Any]:
     label = f"[{identity}] " if step.identities else ""
     try:
-        with socket_for(path, identity, step.ws_auth, step.query_param, headers) as socket:
+        try:
+            socket = socket_for(path, identity, step.ws_auth, step.query_param, headers)
+        except BaseException:
+            if ready is not None:
+                ready.abort()  # the other connections stop waiting for this one
+            raise
+        with socket:
+            if ready is not None:
+                _wait(ready)
             if message is not None:
                 socket.send_json(message)
             try:
@@ -83,6 +94,15 @@ def _exchange(
                 raise AssertionError(f"{exc}; events so far: {seen}") from None
     except AssertionError as exc:
         raise AssertionError(f"{label}{exc}") from None
+
+
+def _wait(ready: threading.Barrier) -> None:
+    try:
+        ready.wait()
+    except threading.BrokenBarrierError:
+        raise AssertionError(
+            "not sent: another identity's connection failed or did not open in time"
+        ) from None
 
 
 def _until(step: Step) -> str | None:

@@ -149,6 +149,12 @@ class FlowRun:
 
     def _poll(self, step: Step, poll: Poll, response: httpx.Response) -> tuple[httpx.Response, str]:
         """Repeat the request until `poll.field` is one of `poll.until`; record the states seen."""
+        poll = poll.model_copy(
+            update={
+                key: [_text(self.render(state)) for state in getattr(poll, key)]
+                for key in ("until", "fail_on", "expect_seen")
+            }
+        )
         seen: list[str] = []
         deadline = time.monotonic() + poll.deadline_s
         while True:
@@ -175,6 +181,12 @@ class FlowRun:
             response = self._request(step, content=False)
 
     def _batch(self, step: Step, batch: Batch) -> str:
+        batch = batch.model_copy(
+            update={
+                key: [_text(self.render(state)) for state in getattr(batch, key)]
+                for key in ("success", "failure")
+            }
+        )
         ids = self._batch_ids(step, batch)
         states: dict[str, str] = {item: "not created" for item in ids if item.startswith("#")}
         pending = [item for item in ids if not item.startswith("#")]

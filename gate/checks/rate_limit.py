@@ -79,8 +79,10 @@ def check_rate_limit(client: httpx.Client, check: RateLimitCheck) -> str:
             f"{what}: answered {check.status}, but {burst.bad_retry_after[0]} "
             f"(sent {burst.sent} requests in {took:.1f} s: {answered})"
         )
-    cut = "" if burst.sent >= check.requests else (
-        f" (the {check.within_s:g} s window ran out after {burst.sent} of {check.requests})"
+    cut = (
+        ""
+        if burst.sent >= check.requests
+        else (f" (the {check.within_s:g} s window ran out after {burst.sent} of {check.requests})")
     )
     raise AssertionError(
         f"{what}: sent {burst.sent} requests in {took:.1f} s, none answered {check.status} "

@@ -144,7 +144,7 @@ class Step(Section):
         if self.websocket is None and tables:
             raise ValueError(
                 f"capture '{tables[0]}' is a table (an event capture); an HTTP step captures "
-                "with a JSON path string, e.g. capture = { id = \"$.id\" }"
+                'with a JSON path string, e.g. capture = { id = "$.id" }'
             )
         if self.websocket is not None and self.capture and self.identities:
             raise ValueError(
@@ -163,7 +163,7 @@ class Step(Section):
         found = set(self.secret)
         for name, how in self.capture.items():
             path = how if isinstance(how, str) else how.path
-            last = re.split(r"[.\[\]\"$]+", path.strip("]\""))[-1]
+            last = re.split(r"[.\[\]\"$]+", path.strip(']"'))[-1]
             if SECRET_WORDS.search(name) or SECRET_WORDS.search(last):
                 found.add(name)
         return found
