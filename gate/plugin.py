@@ -30,11 +30,9 @@ import pytest
 
 from gate.checks import NOTHING_CONFIGURED
 from gate.checks.client import DEFAULT_TIMEOUT_S
-from gate.checks.flow_pool import FlowPool
 from gate.checks.session import CheckSession, Secrets
 from gate.checks.ws import WebSocket
 from gate.config import GateConfig, load_config
-from gate.config.flows import Flow
 from gate.errors import ConfigError
 from gate.redact import Redactor
 
@@ -243,31 +241,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         keep.append(item)
     if empty:
         config.hook.pytest_deselected(items=empty)
-    # Declarative flows run in the background from the first test on (`gate_flows`) and report
-    # last, so the user's own tests run while the flows wait: a stuck deployment costs about the
-    # longest wait, not flows plus tests. The order stays fixed: tests, then flows as configured.
-    items[:] = [i for i in keep if _flow_of(i) is None] + [i for i in keep if _flow_of(i)]
-
-
-def _flow_of(item: pytest.Item) -> Flow | None:
-    callspec = getattr(item, "callspec", None)
-    flow = callspec.params.get("flow") if callspec is not None else None
-    return flow if isinstance(flow, Flow) and _builtin_suite(item) == "e2e" else None
-
-
-@pytest.fixture(scope="session", autouse=True)
-def gate_flows(request: pytest.FixtureRequest) -> Iterator[FlowPool | None]:
-    """The flows of this session, started (at most `[e2e] max_parallel` at once) before the
-    first test; None when no built-in flow was collected (the plugin stays inert)."""
-    flows = [flow for item in request.session.items if (flow := _flow_of(item)) is not None]
-    if not flows:
-        yield None
-        return
-    gate = gate_config_of(request.config)
-    session: CheckSession = request.getfixturevalue("gate_session")
-    pool = FlowPool(session, flows, gate.e2e.max_parallel if gate.e2e else 1)
-    yield pool
-    pool.close()
+        items[:] = keep
 
 
 def _nothing_configured(item: pytest.Item) -> bool:
