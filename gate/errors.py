@@ -1,4 +1,4 @@
-"""The two kinds of failure the command line distinguishes (DESIGN.md 3.2).
+"""The two kinds of failure the command line distinguishes (docs/design.md: Exit codes).
 
 `UsageError` (and its child `ConfigError`) ends in exit code 2 with the message alone; anything
 else that escapes a command is an internal failure, which is a block (exit 1), never a pass.
