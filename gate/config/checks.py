@@ -26,6 +26,8 @@ class ReadinessConfig(Section):
 
     `status = 0` accepts any answer below 500 (what the runner uses when `[readiness]` is absent:
     the target must answer HTTP at all, a proxy's 502/503 during a rollout does not count).
+    The time until ready and the latency of that ready answer (the cold start) are recorded;
+    `max_ready_s` / `max_first_ms` make them testcases of the suite `cold_start`.
     """
 
     path: str = "/"
@@ -33,6 +35,8 @@ class ReadinessConfig(Section):
     timeout_s: float = Field(default=60.0, gt=0)
     interval_s: float = Field(default=2.0, gt=0)
     request_timeout_s: float = Field(default=10.0, gt=0)
+    max_ready_s: float | None = Field(default=None, gt=0)
+    max_first_ms: float | None = Field(default=None, gt=0)
 
 
 class Login(Section):
