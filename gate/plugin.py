@@ -6,12 +6,14 @@ Users' own E2E tests and the built-in check modules use the same fixtures:
 - `base_url`: the target (`--gate-target URL`, else `$GATE_TARGET_URL`, else `target` in config);
 - `http`: an `httpx.Client` bound to `base_url` with the `[auth]` headers; `http_as("bob")` one
   for a named identity of `[auth.identities]`, `http_as(auth=False)` an anonymous one;
-- `ws_connect(path, identity=None, auth="header")`: a WebSocket whose failures say the close
-  code and reason.
+- `ws_connect(path, identity=None, auth="header", headers=None)`: a WebSocket whose failures say
+  the close code and reason;
+- `gate_session`: the run's `CheckSession` (identities that log in do so once per process).
 
 Markers `p1`..`p6` become the JUnit property `priority`. Everything a failure prints is redacted
-(configured secrets and credential shapes). A test that passed only because a network-level error
-was retried gets a Surefire-style `<flakyFailure>` element, which the JUnit reader counts as flaky.
+(configured secrets, login tokens, secret captures and credential shapes). A test that passed
+only because a network-level error was retried gets a Surefire-style `<flakyFailure>` element,
+which the JUnit reader counts as flaky.
 
 The plugin is inert in test runs that use none of it: no option, no fixture, no change.
 """

@@ -175,7 +175,10 @@ def test_silent_socket_hits_the_deadline(tmp_path: Path) -> None:
 
 def test_crossed_events_fail_isolation(tmp_path: Path) -> None:
     message = _run(tmp_path, AGENT, Faults(cross=True)).case("isolation").message
-    assert "isolation: 'alice' received events of 2 owners (alice, bob at $.user)" in message
+    assert (
+        "isolation: events crossed users: 'alice' received events of 2 owners (alice, bob at "
+        "$.user)" in message
+    )
 
 
 def test_non_json_answer_names_content_type_and_excerpt(tmp_path: Path) -> None:

@@ -194,8 +194,8 @@ def isolation_problems(path: str, events: dict[str | None, list[Any]]) -> list[s
         owners[who] = values
         if len(values) > 1:
             problems.append(
-                f"isolation: '{who}' received events of {len(values)} owners "
-                f"({', '.join(sorted(values))} at {path}): events crossed users"
+                f"isolation: events crossed users: '{who}' received events of {len(values)} "
+                f"owners ({', '.join(sorted(values))} at {path})"
             )
     names = list(owners)
     for i, first in enumerate(names):
