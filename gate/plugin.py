@@ -52,6 +52,8 @@ _config_key = pytest.StashKey[GateConfig]()
 _secrets_key = pytest.StashKey[Secrets]()
 _session_key = pytest.StashKey[CheckSession]()
 _retries_key = pytest.StashKey[list[str]]()
+_renamed_key = pytest.StashKey[set[str]]()  # node ids the plugin gave their readable names
+_unconfigured_key = pytest.StashKey[list[str]]()  # built-in check kinds with nothing configured
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,6 +69,20 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if config.getoption("gate_config", None) or config.getoption("gate_target", None):
         gate_config_of(config)  # a bad configuration stops the run before any test
+    _keep_renamed_ids_whole(config)
+
+
+def _keep_renamed_ids_whole(config: pytest.Config) -> None:
+    """pytest writes a failing test's id relative to the working directory in its short summary
+    (`FAILED ../smoke.http::GET / -> 200`); the ids this plugin gives are names, not paths, and
+    are shown as they are, as in JUnit and the gate's reports."""
+    renamed = config.stash.setdefault(_renamed_key, set())
+    relative = config.cwd_relative_nodeid
+
+    def cwd_relative_nodeid(nodeid: Any) -> Any:  # a str (pytest 8) or a NodeId (pytest 9)
+        return nodeid if str(nodeid) in renamed else relative(nodeid)
+
+    config.cwd_relative_nodeid = cwd_relative_nodeid  # type: ignore[method-assign]
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -245,6 +261,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = keep
+        kinds = [getattr(item, "originalname", item.name).removeprefix("test_") for item in empty]
+        config.stash[_unconfigured_key] = kinds
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    """Say what pytest's "N deselected" is: built-in check kinds with nothing configured."""
+    kinds = config.stash.get(_unconfigured_key, [])
+    if not kinds:
+        return []
+    return [
+        f"deploy-gate: {len(kinds)} deselected = built-in check kinds with nothing configured "
+        f"({', '.join(kinds)}); they are neither tests nor skips"
+    ]
 
 
 def _nothing_configured(item: pytest.Item) -> bool:
@@ -341,6 +370,7 @@ def _rename_builtin(item: pytest.Item, report: pytest.TestReport) -> bool:
     kind = item.originalname.removeprefix("test_")
     label = item.callspec.id if hasattr(item, "callspec") else item.name
     report.nodeid = f"{suite}.{kind}::{label.replace('::', ': ')}"
+    item.config.stash.setdefault(_renamed_key, set()).add(report.nodeid)
     return True
 
 
@@ -353,6 +383,7 @@ def _rename_bundled(item: pytest.Item, report: pytest.TestReport) -> None:
     _, _, rest = report.nodeid.partition("::")
     if rest:
         report.nodeid = f"{module.__name__}::{rest}"
+        item.config.stash.setdefault(_renamed_key, set()).add(report.nodeid)
 
 
 def _mark_flaky(config: pytest.Config, report: pytest.TestReport, retries: list[str]) -> None:

@@ -28,7 +28,11 @@ from gate.suite_process import SuiteProcess, run_pytest
 if TYPE_CHECKING:
     from gate.stress import StressRun
 
-SMOKE_BLOCKED = "smoke blocked"  # the policy says "e2e: did not run: smoke blocked"
+# The policy says "e2e: did not run: smoke blocked (...)"; the rest says how to run them anyway.
+SMOKE_BLOCKED = (
+    "smoke blocked (to run e2e and stress anyway, set [policy] smoke_gates_rest = false "
+    "or pass `gate run --keep-going`)"
+)
 
 
 @dataclass(slots=True)
@@ -79,13 +83,16 @@ def run_suites(
     extra_junit: Sequence[str] = (),
     stream: TextIO | None = None,
     blocks: Callable[[SuiteRun], bool] | None = None,
+    keep_going: bool = False,
 ) -> RunnerResult:
     """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`.
 
     `blocks(run)` says whether a completed smoke run blocks on its own (the policy's answer);
     when it does, or smoke did not complete, e2e and stress are not run. Without `blocks`, only
-    a smoke run that did not complete stops them.
+    a smoke run that did not complete stops them. `keep_going` (or `[policy] smoke_gates_rest
+    = false`) runs them anyway: the verdict is the same block, with more learnt in one round.
     """
+    smoke_gates = config.policy.smoke_gates_rest and not keep_going
     target = validate_target(target)
     unknown = [name for name in suites if name not in SUITES]
     if unknown:
@@ -103,6 +110,7 @@ def run_suites(
             config.readiness,
             headers=auth_headers(config),
             redactor=redactor,
+            progress=lambda line: print(f"gate: {line}", file=stream, flush=True),
             cold_start=cold,
         )
         result.cold_start = cold.to_json()
@@ -122,7 +130,7 @@ def run_suites(
         else:
             run = _run_check_suite(name, config, config_path, target, out_dir, stream)
             result.runs.append(run)
-            smoke_blocked = name == "smoke" and _blocks(run, blocks)
+            smoke_blocked = smoke_gates and name == "smoke" and _blocks(run, blocks)
     result.runs += junit_runs(extra_junit)
     return result
 
@@ -131,7 +139,7 @@ def _forget_earlier_runs(out_dir: Path) -> None:
     """Remove this runner's files from an earlier run into the same folder, so that a suite
     that does not run this time cannot be mistaken for one that did."""
     (out_dir / "runs" / "cold_start.xml").unlink(missing_ok=True)
-    for name in SUITES:
+    for name in [*SUITES, "e2e-flows"]:
         (out_dir / "runs" / f"{name}.xml").unlink(missing_ok=True)
         (out_dir / "logs" / f"{name}.log").unlink(missing_ok=True)
 
@@ -144,25 +152,50 @@ def _run_check_suite(
     out_dir: Path,
     stream: TextIO,
 ) -> SuiteRun:
-    from gate.checks import pytest_targets  # the check modules import the plugin: load late
+    """One suite, as one pytest process or two (built-in flows apart from a user's tests, see
+    `gate.suite_launch`) sharing the suite's timeout; the runs combine into one `SuiteRun`."""
+    from gate.suite_launch import suite_launches  # imports the check modules' package: late
 
     section = getattr(config, name)
-    args = [*pytest_targets(name, config), "-p", "gate.plugin", "--gate-target", target]
-    if config_path is not None:
-        args += ["--gate-config", str(config_path)]
-    spec = SuiteProcess(
-        name=name,
-        pytest_args=args,
-        junit=out_dir / "runs" / f"{name}.xml",
-        log=out_dir / "logs" / f"{name}.log",
-        timeout_s=section.timeout_s,
-        timeout_key=f"{name}.timeout_s",
+    launches = suite_launches(name, config, target=target, config_path=config_path)
+    print(f"gate: {name}: running (timeout {section.timeout_s:g} s)", file=stream, flush=True)
+    deadline = time.monotonic() + section.timeout_s
+    parts: list[SuiteRun] = []
+    for index, launch in enumerate(launches):
+        file = f"{name}-{launch.part}" if launch.part else name
+        left = section.timeout_s if index == 0 else round(deadline - time.monotonic(), 1)
+        spec = SuiteProcess(
+            name=name,
+            pytest_args=launch.pytest_args,
+            junit=out_dir / "runs" / f"{file}.xml",
+            log=out_dir / "logs" / f"{file}.log",
+            timeout_s=max(left, 1.0),
+            timeout_key=f"{name}.timeout_s",
+            python_args=launch.python_args,
+            env=launch.env,
+            hint=launch.hint,
+        )
+        run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
+        ended = "exit " + str(code) if code is not None else str(run.status)
+        what = f"{name} ({launch.part})" if launch.part else name
+        print(f"gate: {what}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
+        parts.append(run)
+        if run.status is RunStatus.TIMED_OUT:
+            break
+    return _combine(name, parts)
+
+
+def _combine(name: str, parts: list[SuiteRun]) -> SuiteRun:
+    if len(parts) == 1:
+        return parts[0]
+    failed = [p for p in parts if p.status is not RunStatus.COMPLETED]
+    return SuiteRun(
+        name,
+        junit=[file for p in parts for file in p.junit],
+        status=failed[0].status if failed else RunStatus.COMPLETED,
+        detail="; ".join(p.detail for p in failed),
+        duration_s=sum(p.duration_s or 0.0 for p in parts),
     )
-    print(f"gate: {name}: running (timeout {spec.timeout_s:g} s)", file=stream, flush=True)
-    run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
-    ended = "exit " + str(code) if code is not None else str(run.status)
-    print(f"gate: {name}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
-    return run
 
 
 def _blocks(run: SuiteRun, blocks: Callable[[SuiteRun], bool] | None) -> bool:
@@ -180,7 +213,13 @@ def _run_stress(
     redact = Redactor(config.secret_values)
     assert config.stress is not None  # select_suites keeps only configured suites
     deadline = stress_deadline_s(config.stress)
-    print(f"gate: stress: running (deadline {deadline:g} s)", file=stream, flush=True)
+    planned = config.stress.total_duration_s
+    print(
+        f"gate: stress: running for {planned:g} s; "
+        f"{deadline_text(config.stress, deadline)} stops it if it hangs",
+        file=stream,
+        flush=True,
+    )
     started = time.monotonic()
     outcome = run_stress_bounded(
         config.stress,

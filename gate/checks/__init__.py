@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gate.checks.session import check_identity
 from gate.config import GateConfig
+from gate.config.keys import positions
 from gate.errors import ConfigError, UsageError
 
 CHECKS_DIR = Path(__file__).parent
@@ -54,7 +55,7 @@ def _user_paths(config: GateConfig) -> list[Path]:
         if not path.exists():
             raise ConfigError(
                 f"{config.source}: key 'e2e.pytest[{index}]': {name!r} does not exist "
-                f"(looked at {path})"
+                f"(looked at {path}){positions(f'pytest[{index}]')}"
             )
         paths.append(Path(f"{path}::{selector}") if selector else path)
     return paths
@@ -82,4 +83,5 @@ def _check_identities(config: GateConfig) -> None:
                         f"flow '{flow.name}', step {step_index + 1} "
                         f"('{step.label(step_index)}') uses identity '{name}', which is not "
                         f"in [auth.identities] ({have})"
+                        + positions(f"flows[{flow_index}].steps[{step_index}]")
                     )

@@ -20,6 +20,7 @@ from gate.errors import ConfigError, UsageError
 from gate.model import SuiteRun, Verdict
 from gate.readiness import validate_target
 from gate.redact import Redactor
+from gate.requirements import Requirements, install
 from gate.runner import run_suites, select_suites
 
 NO_TARGET = (
@@ -33,9 +34,9 @@ def main(args: argparse.Namespace) -> int:
 
     remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     config = load_config(args.config)
-    target = args.target or os.environ.get("GATE_TARGET_URL") or config.target
-    if not target:
-        raise UsageError(NO_TARGET)
+    target, origin = pick_target(args.target, config)
+    validate_target(target, Redactor(config.secret_values), origin=origin)
+    install(requirements_of(config, getattr(args, "requirements", None) or []))
     requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
     return execute(
         config,
@@ -44,7 +45,34 @@ def main(args: argparse.Namespace) -> int:
         suites=requested,
         out_dir=Path(args.out),
         extra_junit=args.junit,
+        keep_going=getattr(args, "keep_going", False),
     )
+
+
+def pick_target(flag: str | None, config: GateConfig) -> tuple[str, str]:
+    """The target and where it came from: `--target`, then `$GATE_TARGET_URL`, then the config."""
+    if flag:
+        return flag, "--target"
+    from_env = os.environ.get("GATE_TARGET_URL")
+    if from_env:
+        return from_env, "the environment variable GATE_TARGET_URL"
+    if config.target:
+        return config.target, f"key 'target' in {config.source}"
+    raise UsageError(NO_TARGET)
+
+
+def requirements_of(config: GateConfig, flags: list[str]) -> list[Requirements]:
+    """`--requirements` entries (relative to the working directory) and `[e2e] requirements`
+    (relative to the configuration file)."""
+    wanted = []
+    if flags:
+        wanted.append(Requirements(tuple(flags), Path.cwd(), "--requirements"))
+    if config.e2e is not None and config.e2e.requirements:
+        source = Path(config.source)
+        base = source.parent if source.is_file() else Path.cwd()
+        origin = f"{config.source}: key 'e2e.requirements'"
+        wanted.append(Requirements(tuple(config.e2e.requirements), base, origin))
+    return wanted
 
 
 def config_path(config: GateConfig) -> Path | None:
@@ -79,6 +107,7 @@ def execute(
     suites: Sequence[str] | None,
     out_dir: Path,
     extra_junit: Sequence[str] = (),
+    keep_going: bool = False,
 ) -> int:
     """Run, decide and emit: the path `gate run` and `gate demo` share. Returns the exit code."""
     redact = Redactor(config.secret_values)
@@ -106,6 +135,7 @@ def execute(
             out_dir=out_dir,
             extra_junit=extra_junit,
             blocks=blocks,
+            keep_going=keep_going,
         )
     result = decide(
         ran.runs,
