@@ -159,6 +159,8 @@ class GateResult:
     suites: list[SuiteResult] = field(default_factory=list)
     stress: StressSummary | None = None
     duration_s: float = 0.0
+    # readiness timing: {"ready_s", "first_ms", "attempts"} (None when readiness was not waited)
+    cold_start: dict[str, Any] | None = None
     baseline: BaselineReport | None = None  # only with --baseline (docs/baseline.md)
 
     def to_json(self) -> dict[str, Any]:
@@ -172,6 +174,7 @@ class GateResult:
             "suites": [s.to_json() for s in self.suites],
             "stress": None if self.stress is None else self.stress.to_json(),
             "duration_s": round(self.duration_s, 3),
+            "cold_start": self.cold_start,
             **({"baseline": self.baseline.to_json()} if self.baseline is not None else {}),
         }
 
@@ -195,6 +198,7 @@ class GateResult:
                 suites=[_suite_from_json(s) for s in data.get("suites", [])],
                 stress=_stress_from_json(data.get("stress")),
                 duration_s=float(data.get("duration_s", 0.0)),
+                cold_start=data.get("cold_start"),
                 baseline=(
                     BaselineReport.from_json(data["baseline"])
                     if isinstance(data.get("baseline"), dict)

@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from gate.baseline import Baseline, BaselineError, compare, load_baseline, write_provenance
 from gate.config.schema import GateConfig
@@ -52,6 +53,7 @@ def decide(
     target: str | None,
     stress: StressSummary | None = None,
     duration_s: float = 0.0,
+    cold_start: dict[str, Any] | None = None,
 ) -> GateResult:
     """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""
     redact = Redactor(config.secret_values)
@@ -85,6 +87,7 @@ def decide(
         suites=suites,
         stress=stress,
         duration_s=duration_s or sum(s.duration_s for s in suites),
+        cold_start=cold_start,
     )
 
 

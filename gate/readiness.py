@@ -11,8 +11,10 @@ import re
 import socket
 import ssl
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -41,6 +43,23 @@ class Probe:
     seen: str
     short: str = ""
     status: int | None = None
+    elapsed_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class ColdStart:
+    """How long the target took to become ready, and how long that ready answer took."""
+
+    ready_s: float | None = None
+    first_ms: float | None = None
+    attempts: int = 0
+
+    def to_json(self) -> dict[str, float | int | None]:
+        return {
+            "ready_s": None if self.ready_s is None else round(self.ready_s, 3),
+            "first_ms": None if self.first_ms is None else round(self.first_ms, 1),
+            "attempts": self.attempts,
+        }
 
 
 def validate_target(
@@ -71,11 +90,13 @@ def wait_ready(
     redactor: Redactor | None = None,
     progress: Callable[[str], None] | None = None,
     progress_every_s: float | None = None,
+    cold_start: ColdStart | None = None,
 ) -> str | None:
     """Poll until ready: None when the target is ready, else the reason (for result.json).
 
     `progress` receives a line such as `readiness: GET /health -> 404 (12 s of 120 s)` after
     an attempt that failed, at most every `progress_every_s` seconds (`PROGRESS_EVERY_S`).
+    `cold_start`, when given, receives the time until ready and the ready answer's latency.
     """
     config = config or DEFAULT_READINESS
     every = PROGRESS_EVERY_S if progress_every_s is None else progress_every_s
@@ -109,7 +130,12 @@ def wait_ready(
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )
         last: Probe | None = retrying(attempt, client)
+    if cold_start is not None:
+        cold_start.attempts = len(seen)
     if last is not None and last.ready:
+        if cold_start is not None:
+            cold_start.ready_s = time.monotonic() - started
+            cold_start.first_ms = last.elapsed_ms
         return None
     described = last.seen if last is not None else "no attempt was made"
     want = f"status {config.status}" if config.status else "an HTTP answer below 500"
@@ -140,7 +166,8 @@ def probe(client: httpx.Client, url: str, status: int, timeout: float, redact: R
     code = response.status_code
     ok = code == status if status else code < 500
     if ok:
-        return Probe(True, f"status {code}", str(code), code)
+        elapsed_ms = response.elapsed.total_seconds() * 1000
+        return Probe(True, f"status {code}", str(code), code, elapsed_ms)
     expected = f"expected {status}" if status else "expected below 500"
     return Probe(
         False, f"status {code} ({expected}), body: {_excerpt(response, redact)}", str(code), code
@@ -181,3 +208,37 @@ def _excerpt(response: httpx.Response, redact: Redactor) -> str:
         return "(empty)"
     text = redact(text)
     return repr(text[:_BODY_EXCERPT] + ("..." if len(text) > _BODY_EXCERPT else ""))
+
+
+def cold_start_junit(cold: ColdStart, config: ReadinessConfig | None, path: Path) -> bool:
+    """Write the cold-start budgets as JUnit testcases (suite `cold_start`) to `path`.
+
+    Returns False (and writes nothing) when no budget is configured.
+    """
+    if config is None or (config.max_ready_s is None and config.max_first_ms is None):
+        return False
+    suite = ET.Element("testsuite", name="cold_start")
+    cases: list[tuple[str, float | None, float | None, str]] = []
+    if config.max_ready_s is not None:
+        name = f"ready within {config.max_ready_s:g} s"
+        cases.append((name, cold.ready_s, config.max_ready_s, "s"))
+    if config.max_first_ms is not None:
+        name = f"first answer within {config.max_first_ms:g} ms"
+        cases.append((name, cold.first_ms, config.max_first_ms, "ms"))
+    for name, value, budget, unit in cases:
+        case = ET.SubElement(suite, "testcase", classname="cold_start", name=name, time="0")
+        if value is None:
+            ET.SubElement(case, "failure", message="the target never became ready")
+        elif budget is not None and value > budget:
+            shown = f"{value:.1f} {unit}" if unit == "s" else f"{value:.0f} {unit}"
+            message = f"{shown}, over the {budget:g} {unit} budget (readiness.{_key(unit)})"
+            ET.SubElement(case, "failure", message=message)
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(sum(1 for c in suite if c.find("failure") is not None)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    return True
+
+
+def _key(unit: str) -> str:
+    return "max_ready_s" if unit == "s" else "max_first_ms"

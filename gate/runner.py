@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gate.checks.client import auth_headers
 from gate.config.schema import SUITES, GateConfig
 from gate.errors import UsageError
 from gate.inputs import expand
 from gate.model import RunStatus, StressSummary, SuiteRun
-from gate.readiness import validate_target, wait_ready
+from gate.readiness import ColdStart, cold_start_junit, validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
 
@@ -41,6 +41,7 @@ class RunnerResult:
 
     runs: list[SuiteRun] = field(default_factory=list)
     stress: StressSummary | None = None
+    cold_start: dict[str, Any] | None = None
 
 
 def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[str]:
@@ -106,13 +107,19 @@ def run_suites(
     _forget_earlier_runs(out_dir)
     if suites:
         print(f"gate: waiting for {redactor(target)} to be ready", file=stream, flush=True)
+        cold = ColdStart()
         not_ready = wait_ready(
             target,
             config.readiness,
             headers=auth_headers(config),
             redactor=redactor,
             progress=lambda line: print(f"gate: {line}", file=stream, flush=True),
+            cold_start=cold,
         )
+        result.cold_start = cold.to_json()
+        cold_file = out_dir / "runs" / "cold_start.xml"
+        if cold_start_junit(cold, config.readiness, cold_file):
+            result.runs.append(SuiteRun("cold_start", junit=[cold_file]))
         if not_ready:
             result.runs.append(SuiteRun("readiness", status=RunStatus.TIMED_OUT, detail=not_ready))
             suites = []
@@ -134,6 +141,7 @@ def run_suites(
 def _forget_earlier_runs(out_dir: Path) -> None:
     """Remove this runner's files from an earlier run into the same folder, so that a suite
     that does not run this time cannot be mistaken for one that did."""
+    (out_dir / "runs" / "cold_start.xml").unlink(missing_ok=True)
     for name in [*SUITES, "e2e-flows"]:
         (out_dir / "runs" / f"{name}.xml").unlink(missing_ok=True)
         (out_dir / "logs" / f"{name}.log").unlink(missing_ok=True)
@@ -247,7 +255,7 @@ def junit_runs(patterns: Sequence[str]) -> list[SuiteRun]:
     should have written it probably did not run.
     """
     runs: list[SuiteRun] = []
-    taken = set(SUITES) | {"readiness"}
+    taken = set(SUITES) | {"readiness", "cold_start"}
     for pattern in patterns:
         files = expand(pattern).files
         if not files:

@@ -53,6 +53,7 @@ HOSTILE = [
     "> not a quote",
     "@octocat please look",
     "fixes #1 and GH-2",
+    "$\\color{red}{\\text{PASSED}}$ and $$x$$",
     "&amp; &lt;already escaped&gt;",
     "back\\slash\\",
     "~~strike~~ {curly} (paren) +plus+ !bang :colon:",
@@ -70,6 +71,12 @@ def test_md_inline_renders_as_the_literal_text(text: str) -> None:
     rendered = render(f"x {md_inline(text)}")
     assert re.fullmatch(r"<p>[^<]*</p>\s*", rendered), rendered  # no element of any kind
     assert _visible(rendered) == f"x {text}"
+
+
+def test_md_inline_escapes_every_dollar_so_github_math_never_opens() -> None:
+    # cmark-gfm here has no math extension; GitHub's renderer has: no `$` may stay unescaped.
+    escaped = md_inline("$\\color{red}{ok}$ costs $$5$$")
+    assert re.search(r"(?<!\\)\$", escaped) is None, escaped
 
 
 @pytest.mark.parametrize("text", HOSTILE)

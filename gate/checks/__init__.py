@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gate.checks.session import check_identity
 from gate.config import GateConfig
 from gate.config.keys import positions
 from gate.errors import ConfigError, UsageError
@@ -29,7 +30,10 @@ def pytest_targets(suite: str, config: GateConfig) -> list[str]:
     path that does not exist, or a flow naming an unknown identity, is a `ConfigError` (exit 2).
     """
     if suite == "smoke":
-        return [str(SMOKE_MODULE)] if config.smoke is not None else []
+        if config.smoke is None:
+            return []
+        _check_smoke_identities(config)
+        return [str(SMOKE_MODULE)]
     if suite == "e2e":
         if config.e2e is None:
             return []
@@ -55,6 +59,15 @@ def _user_paths(config: GateConfig) -> list[Path]:
             )
         paths.append(Path(f"{path}::{selector}") if selector else path)
     return paths
+
+
+def _check_smoke_identities(config: GateConfig) -> None:
+    assert config.smoke is not None
+    used = [(f"http[{i}]", c.identity) for i, c in enumerate(config.smoke.http)]
+    used += [(f"websocket[{i}]", c.identity) for i, c in enumerate(config.smoke.websocket)]
+    used += [(f"rate_limit[{i}]", c.identity) for i, c in enumerate(config.smoke.rate_limit)]
+    for where, identity in used:
+        check_identity(config, identity, f"smoke.{where}.identity")
 
 
 def _check_identities(config: GateConfig) -> None:

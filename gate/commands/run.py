@@ -151,6 +151,7 @@ def execute(
         target=target,
         stress=ran.stress,
         duration_s=time.monotonic() - started,
+        cold_start=ran.cold_start,
     )
     result = against_baseline(result, earlier, out_dir, config)
     return int(emit(result, ran.runs, out_dir, secrets=config.secret_values))

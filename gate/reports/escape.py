@@ -37,8 +37,9 @@ _ISSUE_REF = re.compile(r"#(?=\d)")
 _GH_REF = re.compile(r"(?i)\b(GH)-(?=\d)")
 # Escaping is by context and minimal, so that a raw summary.md stays readable
 # (`p(95)<500`, `http://127.0.0.1:46823` in a code span), yet renders exactly as the text.
-# Inline text and table cells: characters that open an inline construct anywhere.
-_MD_ALWAYS = re.compile(r"([\\`*\[\]|~])")
+# Inline text and table cells: characters that open an inline construct anywhere (`$` opens
+# GitHub's math, `$...$` and `$$...$$`, which can recolour or resize text in a comment).
+_MD_ALWAYS = re.compile(r"([\\`*\[\]|~$])")
 # `_` opens or closes emphasis only at a word edge; `test_foo_bar` needs no backslash.
 _UNDERSCORE = re.compile(r"_(?![^\W_])|(?<![^\W_])_")
 # `<` starts raw HTML or an autolink only before a letter, `/`, `!` or `?`; `&` starts a

@@ -108,6 +108,24 @@ def duration(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
+def cold_start(result: GateResult) -> str | None:
+    """`ready after 1.2 s, first answer 35 ms` from result.json's `cold_start`, or None.
+
+    The values come from result.json, which `gate report` reads back: anything that is not a
+    number is left out rather than shown.
+    """
+    data = result.cold_start
+    if not isinstance(data, dict):
+        return None
+    ready, first = data.get("ready_s"), data.get("first_ms")
+    parts = []
+    if isinstance(ready, int | float) and not isinstance(ready, bool):
+        parts.append(f"ready after {duration(float(ready))}")
+    if isinstance(first, int | float) and not isinstance(first, bool):
+        parts.append(f"first answer {float(first):.0f} ms")
+    return ", ".join(parts) or None
+
+
 # A quarantine id longer than this is cut and ends in `*` (it stays a valid pattern).
 QUARANTINE_ID_CHARS = 200
 _FNMATCH_SPECIAL = re.compile(r"([\[\]*?])")

@@ -158,6 +158,9 @@ def _meta_line(result: GateResult, red: Redactor, url: str | None) -> str:
         parts.append(f"Target: {md_code(safe_text(result.target, ID_CHARS, red))}")
     t = result.totals
     parts.append(f"{facts.plural(t.tests, 'test')} in {facts.duration(result.duration_s)}")
+    cold = facts.cold_start(result)
+    if cold:
+        parts.append(f"Cold start: {cold}")
     if url:
         parts.append(f"[workflow run]({url})")
     return " · ".join(parts)

@@ -104,6 +104,9 @@ def _meta(result: GateResult, red: Redactor) -> str:
     parts = [f"{facts.plural(result.totals.tests, 'test')} in {facts.duration(result.duration_s)}"]
     if result.target:
         parts.insert(0, f"target {_text(result.target, NAME_CHARS, red)}")
+    cold = facts.cold_start(result)
+    if cold:
+        parts.append(cold)
     return " | ".join(parts)
 
 
