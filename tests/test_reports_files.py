@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gate.model import SCHEMA_VERSION, GateResult, Outcome, Problem, SuiteResult, Totals, Verdict
+from gate.model import (
+    SCHEMA_VERSION,
+    GateResult,
+    Outcome,
+    Problem,
+    StressSummary,
+    SuiteResult,
+    Totals,
+    Verdict,
+)
 from gate.reports import render_markdown, result_json, write_reports
 
 
@@ -26,7 +35,7 @@ def sample() -> GateResult:
         "https://staging.example",
         Totals(5, 3, 1, 0, 1, 1, 0),
         [suite],
-        {"duration_s": 1.0, "metrics": {}, "thresholds": [], "timeline": []},
+        StressSummary(duration_s=1.0),
         3.5,
     )
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.model import GateResult, Outcome, Problem, SuiteResult, Totals, Verdict
+from gate.model import GateResult, Outcome, Problem, StressSummary, SuiteResult, Totals, Verdict
 from gate.reports import result_json
 
 texts = st.text(st.characters(codec="utf-8"), max_size=30)
@@ -36,9 +36,17 @@ suites = st.builds(
 @settings(max_examples=150, deadline=None)
 @given(
     suites=st.lists(suites, max_size=3),
-    stress=st.none() | st.dictionaries(texts, st.lists(texts, max_size=2), max_size=2),
+    stress=st.none()
+    | st.builds(
+        StressSummary,
+        saturation_reason=st.none() | texts,
+        aborted=st.none() | texts,
+        errors=st.dictionaries(texts, st.integers(0, 10), max_size=2),
+    ),
 )
-def test_streamed_text_equals_json_dumps(suites: list[SuiteResult], stress: dict | None) -> None:
+def test_streamed_text_equals_json_dumps(
+    suites: list[SuiteResult], stress: StressSummary | None
+) -> None:
     result = GateResult(Verdict.BLOCK, Outcome.FAILED, suites=suites, stress=stress)
     expected = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
     assert result_json(result) == expected
@@ -47,5 +55,10 @@ def test_streamed_text_equals_json_dumps(suites: list[SuiteResult], stress: dict
 def test_a_problem_that_looks_like_the_placeholder_is_not_replaced() -> None:
     tricky = Problem(id='x": "y', outcome="failed", message="[]")
     suite = SuiteResult("s", Outcome.FAILED, problems=[tricky], reasons=['"problems": []'])
-    result = GateResult(Verdict.BLOCK, Outcome.FAILED, suites=[suite], stress={"problems": []})
+    result = GateResult(
+        Verdict.BLOCK,
+        Outcome.FAILED,
+        suites=[suite],
+        stress=StressSummary(errors={'"problems": []': 1}),
+    )
     assert result_json(result) == json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
