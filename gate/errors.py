@@ -1,7 +1,13 @@
-"""The two kinds of failure the command line distinguishes (DESIGN.md 3.2).
+"""The exceptions a caller may catch, in one hierarchy (DESIGN.md 3.2):
 
-`UsageError` (and its child `ConfigError`) ends in exit code 2 with the message alone; anything
-else that escapes a command is an internal failure, which is a block (exit 1), never a pass.
+    GateError            raised on purpose, with a message for a person: exit 1 (block)
+    +-- UsageError       bad command line or input: exit 2
+    |   +-- ConfigError  invalid configuration (file, key, expected, found)
+    +-- PublishError     one publishing step failed for good; `publish()` turns it into a
+                         warning, so it never changes the verdict
+
+Anything else that escapes a command is an internal failure, which is a block (exit 1), never a
+pass.
 With `GATE_DEBUG=1` the traceback of such a failure is printed too (`print_debug_traceback`).
 """
 
@@ -28,3 +34,7 @@ def print_debug_traceback() -> None:
     """With GATE_DEBUG=1, print the exception being handled (unredacted: for local debugging)."""
     if os.environ.get(DEBUG_VAR, "") not in ("", "0"):
         traceback.print_exc(file=sys.stderr)
+
+
+class PublishError(GateError):
+    """One publishing step failed for good; the message says which call and why, for a warning."""
