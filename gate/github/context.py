@@ -296,6 +296,11 @@ def _resolve(
     return "pr-head" if len(pulls) == 1 else None
 
 
+def api_url_from(env: Mapping[str, str]) -> str:
+    """The API base from GITHUB_API_URL (https://api.github.com when unset)."""
+    return _api_url(env.get("GITHUB_API_URL"))
+
+
 def _api_url(value: str | None) -> str:
     """GITHUB_API_URL (GitHub Enterprise, tests), checked here: the client cannot use a non-URL."""
     url = (value or "https://api.github.com").strip().rstrip("/")
