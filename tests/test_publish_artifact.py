@@ -148,7 +148,8 @@ def _refused(
     assert fake.count("PATCH", r".") == 0
     captured = capsys.readouterr()
     out = captured.out + captured.err
-    assert "::warning" in out and "nothing was published" in out
+    assert "::warning" in out
+    assert "nothing was published" in out
     return out
 
 
