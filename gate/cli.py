@@ -1,4 +1,4 @@
-"""`gate`: the command line (DESIGN.md 3.1, 3.2).
+"""`gate`: the command line (docs/design.md: Commands, Exit codes).
 
 Each subcommand lives in `gate.commands.<name>` with `main(args) -> int` and is imported only
 when used, so `gate --help` stays fast. Exit codes: 0 pass, 1 block, 2 usage/configuration.

@@ -1,4 +1,4 @@
-"""The exceptions a caller may catch, in one hierarchy (DESIGN.md 3.2):
+"""The exceptions a caller may catch, in one hierarchy (docs/design.md: Exit codes):
 
     GateError            raised on purpose, with a message for a person: exit 1 (block)
     +-- UsageError       bad command line or input: exit 2
@@ -30,11 +30,11 @@ class ConfigError(UsageError):
     """The configuration is invalid. The message names the file, the key, expected and found."""
 
 
+class PublishError(GateError):
+    """One publishing step failed for good; the message says which call and why, for a warning."""
+
+
 def print_debug_traceback() -> None:
     """With GATE_DEBUG=1, print the exception being handled (unredacted: for local debugging)."""
     if os.environ.get(DEBUG_VAR, "") not in ("", "0"):
         traceback.print_exc(file=sys.stderr)
-
-
-class PublishError(GateError):
-    """One publishing step failed for good; the message says which call and why, for a warning."""

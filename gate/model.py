@@ -2,7 +2,7 @@
 
 Only plain dataclasses and enums live here so that every other module (reader, policy, reports,
 publishers, runner, stress engine) can depend on this one without depending on each other.
-`GateResult.to_json` / `GateResult.from_json` are the `result.json` contract (DESIGN.md 3.3).
+`GateResult.to_json` / `GateResult.from_json` are the `result.json` contract (docs/design.md).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ _OUTCOME_SEVERITY = {
 
 
 class CaseStatus(StrEnum):
-    """What one unique test ended as, after its reruns were folded (DESIGN.md 3.3, 4)."""
+    """What one unique test ended as, after its reruns were folded (docs/design.md)."""
 
     PASSED = "passed"
     FLAKY = "flaky"  # failed at least once, then passed: counted as passed and as flaky

@@ -1,4 +1,4 @@
-"""`gate report`: exit codes, suite naming, and the files it writes (contract: DESIGN.md 3)."""
+"""`gate report`: exit codes, suite naming, and the files it writes (docs/design.md)."""
 
 from __future__ import annotations
 

@@ -72,9 +72,9 @@ def test_rewriting_replaces_the_previous_files(tmp_path: Path) -> None:
     assert paths["summary"].read_text(encoding="utf-8").startswith("## ✅ deploy-gate: pass")
 
 
-def test_readme_example_is_what_the_renderer_writes() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Example `summary.md`", 1)[1]
+def test_documented_example_is_what_the_renderer_writes() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    section = page.split("## Example `summary.md`", 1)[1]
     example = section.split("````markdown\n", 1)[1].split("\n````", 1)[0] + "\n"
     problems = [
         Problem("tests/smoke/test_api.py::test_create_job", "failed",

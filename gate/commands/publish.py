@@ -1,4 +1,4 @@
-"""`gate publish`: post `result.json` to GitHub (DESIGN.md 3.1, issue 5).
+"""`gate publish`: post `result.json` to GitHub (docs/design.md: Commands).
 
 Exit codes (documented in the README, "Publishing to GitHub"):
   0  published, or degraded with warnings (a read-only token, a 403, rate limits beyond the

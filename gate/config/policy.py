@@ -1,4 +1,4 @@
-"""`[policy]`: how test outcomes become a verdict (DESIGN.md section 4).
+"""`[policy]`: how test outcomes become a verdict (docs/design.md, verdicts).
 
 ```toml
 [policy]

@@ -113,7 +113,7 @@ class PyGithubApi:
         return [_pull(p) for p in (data if isinstance(data, list) else [])]
 
     def create_deployment_status(self, deployment_id: int, payload: dict[str, Any]) -> None:
-        # Raw request: PyGithub's Deployment.create_status has no `log_url` (DESIGN.md 5).
+        # Raw request: PyGithub's Deployment.create_status has no `log_url` (docs/design.md, "Why").
         self._gh.requester.requestJsonAndCheck(
             "POST", f"{self._path}/deployments/{deployment_id}/statuses", input=payload
         )

@@ -1,6 +1,6 @@
 """PyGithub construction and the one retry policy every GitHub call goes through.
 
-PyGithub's defaults do not suit a gate (DESIGN.md section 5): its `GithubRetry` waits up to ten
+PyGithub's defaults do not suit a gate (docs/design.md, "Why"): its `GithubRetry` waits up to ten
 minutes on secondary rate limits, retries POST on 5xx (which duplicates comments) and ends in
 `requests.exceptions.RetryError` instead of a `GithubException`. So the client is built with
 `retry=None` (one HTTP attempt per call) and `lazy=True` (no hidden GET to "complete" objects),

@@ -139,7 +139,7 @@ def _wrong_root(path: Path, tag: str) -> str:
 
 
 def _count_attributes(attrs: dict[str, str], counts: AttributeCounts) -> None:
-    """Suite attributes count only for files with no testcase at all (DESIGN.md section 4)."""
+    """Suite attributes count only for files with no testcase at all (docs/design.md, verdicts)."""
 
     def number(name: str) -> int:
         try:

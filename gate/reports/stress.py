@@ -1,6 +1,6 @@
 """Reading the `stress` summary of result.json into rows the renderers format.
 
-The summary is a plain dict (schema in TEAM.md / DESIGN.md); it may come from another version or
+The summary is a plain dict (shape: docs/stress.md); it may come from another version or
 a hand-edited file, so every field is read defensively: a missing or mistyped value becomes
 "–", never an exception in the middle of a report. Metric names and threshold expressions come
 from the configuration and tags, so they are returned raw and escaped by the caller.

@@ -118,7 +118,7 @@ def _redacted(j: Judgement, redact: Redactor) -> Judgement:
 
 
 def summarize(snap: Snapshot, judgements: list[Judgement], redact: Redactor) -> dict[str, Any]:
-    """The `stress` dict of result.json (shape fixed in TEAM.md)."""
+    """The `stress` dict of result.json (shape: docs/reports.md and docs/stress.md)."""
     meta = snap.meta
     elapsed = float(meta.get("elapsed_s") or 0.0)
     requests = snap.counters.get("http_reqs", 0)

@@ -1,6 +1,6 @@
 """A small job + agent service (aiohttp) for the flow and WebSocket tests, with switchable faults.
 
-It follows the demo service's API (TEAM.md) closely enough for flows, but is independent of it
+It follows the demo service's API (docs/demo.md) closely enough for flows, but is independent of it
 so the check modules' tests do not depend on another engineer's code: time-based job states,
 batches, and an agent socket streaming the five events, with faults turned on per instance.
 """
