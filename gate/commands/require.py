@@ -1,4 +1,4 @@
-"""`gate require --environment ENV [--sha SHA] [--wait SECONDS]` (DESIGN.md 3.6, issue 13).
+"""`gate require --environment ENV [--sha SHA] [--wait SECONDS]` (docs/design.md, issue 13).
 
 Exit codes: 0 only when the gate's verdict for ENV on SHA is success; 1 for failure, error,
 pending or no verdict at all (and for GitHub trouble: an unanswered question is not a yes);

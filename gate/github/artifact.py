@@ -77,7 +77,7 @@ class _Suite(_Strict):
 
 
 class _Result(_Strict):
-    """result.json schema 1 (DESIGN.md 3.3)."""
+    """result.json schema 1 (docs/design.md: result.json)."""
 
     schema_: Annotated[Literal[1], Field(alias="schema")]
     verdict: Literal["pass", "block"]

@@ -15,19 +15,20 @@ be looked up is a `PublishError`: nothing is posted rather than posted on the wr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from github import GithubException
 
 from gate.errors import PublishError
-from gate.github.api import DeploymentRef, GitHubApi
-from gate.github.client import Retrier
-from gate.github.context import GitHubContext
+from gate.github.api import DeploymentRef, GitHubApi, PyGithubApi
+from gate.github.client import Budget, Retrier, build_github, message_of
+from gate.github.context import GitHubContext, read_context
 
-__all__ = ["resolve_rerun"]
+__all__ = ["resolve_from_env", "resolve_rerun"]
 
 T = TypeVar("T")
+READ_BUDGET_S = 30.0
 
 
 def resolve_rerun(ctx: GitHubContext, api: GitHubApi, retrier: Retrier) -> GitHubContext:
@@ -56,6 +57,25 @@ def resolve_rerun(ctx: GitHubContext, api: GitHubApi, retrier: Retrier) -> GitHu
         find_pulls=not ctx.pull_requests,
         resolve=None,
     )
+
+
+def resolve_from_env(env: Mapping[str, str], token: str) -> GitHubContext | None:
+    """For the action's input check: the deployment a rerun re-judges, or None when the run is
+    not a rerun of a deployment. Raises `GateError` (usage or publish) saying what is wrong."""
+    ctx = read_context(env, default_environment="default")
+    if ctx.resolve not in ("deployment", "latest-deployment"):
+        return None
+    if not token:
+        raise PublishError("a token is needed to look the deployment up (github-token)")
+    budget = Budget(READ_BUDGET_S)
+    gh = build_github(token, ctx.api_url, budget=budget, write_interval_s=0)
+    api = PyGithubApi(gh, ctx.repository)
+    try:
+        return resolve_rerun(ctx, api, Retrier(budget))
+    except GithubException as exc:
+        raise PublishError(f"GitHub answered {exc.status}: {message_of(exc)}") from exc
+    finally:
+        api.close()
 
 
 def _deployment(ctx: GitHubContext, api: GitHubApi, retrier: Retrier) -> DeploymentRef:
