@@ -52,7 +52,7 @@ class Found:
             return f"no deploy-gate verdict for {where}{hint}"
         said = f": {self.description}" if self.description else ""
         link = f" ({self.url})" if self.url else ""
-        return f"{self.source} for {where} is {self.state}{said}{link}"
+        return f"{self.source} on {sha[:12]} is {self.state}{said}{link}"
 
 
 def read_verdict(api: VerdictApi, retrier: Retrier, sha: str, environment: str) -> Found:
