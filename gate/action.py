@@ -77,11 +77,17 @@ class Inputs:
         return [*argv, "--out", out_dir]
 
 
+def _input_var(name: str) -> str:
+    """The variable that carries action input `name` into the steps (`target-url` ->
+    `GATE_INPUT_TARGET_URL`)."""
+    return "GATE_INPUT_" + name.upper().replace("-", "_")
+
+
 def parse_inputs(env: Mapping[str, str]) -> Inputs:
     """Validate the `GATE_INPUT_*` variables; raise `InputError` naming the first bad input."""
 
     def get(name: str) -> str:
-        return env.get("GATE_INPUT_" + name.upper().replace("-", "_"), "").strip()
+        return env.get(_input_var(name), "").strip()
 
     workdir = Path(get("working-directory") or ".")
     if not workdir.is_dir():
@@ -289,15 +295,16 @@ def step_check(env: Mapping[str, str]) -> int:
 def _rerun_target(env: Mapping[str, str]) -> Mapping[str, str]:
     """A `workflow_dispatch` rerun of a deployment without `target-url` checks the deployment's
     `environment_url`: looked up here (`gate.github.rerun`), passed on as step outputs."""
-    if env.get("GITHUB_EVENT_NAME") != "workflow_dispatch" or env.get("GATE_INPUT_TARGET_URL"):
+    target = _input_var("target-url")
+    if env.get("GITHUB_EVENT_NAME") != "workflow_dispatch" or env.get(target):
         return env
-    if env.get("GATE_INPUT_RESULT"):
+    if env.get(_input_var("result")):
         return env
     from gate.errors import GateError
     from gate.github.rerun import resolve_from_env
 
     try:
-        resolved = resolve_from_env(env, env.get("GATE_INPUT_GITHUB_TOKEN", ""))
+        resolved = resolve_from_env(env, env.get(_input_var("github-token"), ""))
     except GateError as exc:
         raise InputError(
             "target-url", f"is empty and the rerun could not be resolved: {exc}"
@@ -316,7 +323,7 @@ def _rerun_target(env: Mapping[str, str]) -> Mapping[str, str]:
     )
     set_output("target-url", resolved.target_url, env)
     set_output("deployment-id", str(resolved.deployment_id), env)
-    return {**env, "GATE_INPUT_TARGET_URL": resolved.target_url}
+    return {**env, target: resolved.target_url}
 
 
 def step_run(env: Mapping[str, str]) -> int:

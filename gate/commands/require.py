@@ -19,6 +19,7 @@ from gate.github.client import Budget, Retrier, build_github
 from gate.github.context import api_url_from, read_context
 from gate.github.require import Found, await_verdict, read_verdict
 from gate.github.summary import add_masks
+from gate.reports.workflow import command
 
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}")
 READ_BUDGET_S = 60.0
@@ -56,14 +57,16 @@ def main(args: argparse.Namespace) -> int:
         )
     finally:
         api.close()
-    return _verdict(found, environment, sha)
+    return _verdict(found, environment, sha, in_actions=env.get("GITHUB_ACTIONS") == "true")
 
 
-def _verdict(found: Found, environment: str, sha: str) -> int:
+def _verdict(found: Found, environment: str, sha: str, *, in_actions: bool) -> int:
     message = found.explain(environment, sha)
     if found.passed:
         print(f"gate require: {message}: may proceed")
         return 0
+    if in_actions:  # the reason as the job's error annotation
+        print(command("error", f"{message}: the verdict is block", title="deploy-gate require"))
     print(f"gate require: {message}: the verdict is block", file=sys.stderr)
     return 1
 
