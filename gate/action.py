@@ -331,9 +331,9 @@ def step_run(env: Mapping[str, str]) -> int:
     inputs = parse_inputs(env)
     out = inputs.workdir / OUT_DIR
     result = out / "result.json"
-    result.unlink(missing_ok=True)  # a stale result must never be published as this run's
-    if inputs.mode == "publish":
+    if inputs.mode == "publish":  # read before gate-results/ is cleared: it may be the input
         return _take_result(inputs, result, env)
+    result.unlink(missing_ok=True)  # a stale result must never be published as this run's
     argv = [sys.executable, "-m", "gate", *inputs.gate_argv()]
     code, last_error = _run_teeing_stderr(argv, inputs.workdir)
     set_output("exit-code", str(code), env)
@@ -359,10 +359,12 @@ def _take_result(inputs: Inputs, dest: Path, env: Mapping[str, str]) -> int:
         else:
             result = read_result(source)
     except GateError as exc:
+        dest.unlink(missing_ok=True)
         print(f"::warning title=deploy-gate result::{_escape(f'nothing was published: {exc}')}")
         set_output("exit-code", "refused", env)
         set_output("result", "", env)
         return 0
+    dest.unlink(missing_ok=True)  # the input itself, or a stale result
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     set_output("exit-code", "0" if result.verdict == "pass" else "1", env)

@@ -246,3 +246,71 @@ def test_a_run_of_another_repository_posts_nothing(
     payload = workflow_run(repository={"full_name": "evil/repo"})
     out = _refused(fork, tmp_path, monkeypatch, capsys, artifact(tmp_path), payload)
     assert "the workflow_run belongs to evil/repo, not octo/demo" in out
+
+
+# --- the action's `result` input (python -m gate.action run, in publish mode) --------------
+
+
+def action_env(tmp_path: Path, fake: FakeGitHub, result: str, out: Path) -> dict[str, str]:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(workflow_run()))
+    return {
+        "GITHUB_EVENT_NAME": "workflow_run",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": fake.repository,
+        "GITHUB_API_URL": fake.url,
+        "GITHUB_OUTPUT": str(out),
+        "GATE_INPUT_RESULT": result,
+        "GATE_INPUT_WORKING_DIRECTORY": str(tmp_path),
+        "GATE_INPUT_GITHUB_TOKEN": "t",
+        "GATE_INPUT_PUBLISH": "comment",
+    }
+
+
+def outputs(path: Path) -> dict[str, str]:
+    lines = path.read_text().splitlines()
+    return {lines[i].split("<<")[0]: lines[i + 1] for i in range(0, len(lines), 3)}
+
+
+def test_the_action_rebuilds_the_artifact_into_gate_results(
+    fork: FakeGitHub, tmp_path: Path
+) -> None:
+    from gate.action import step_run
+
+    data = gate_result(["x"]).to_json()
+    data["unknown"] = "dropped"  # only schema 1's fields go on
+    artifact(tmp_path, data)
+    out = tmp_path / "github_output"
+    assert step_run(action_env(tmp_path, fork, "artifact/result.json", out)) == 0
+    written = tmp_path / "gate-results" / "result.json"
+    assert outputs(out) == {"exit-code": "1", "result": str(written.resolve())}
+    assert "unknown" not in json.loads(written.read_text())
+
+
+def test_the_action_reads_a_result_in_gate_results_before_clearing_it(
+    fork: FakeGitHub, tmp_path: Path
+) -> None:
+    from gate.action import step_run
+
+    (tmp_path / "gate-results").mkdir()
+    (tmp_path / "gate-results" / "result.json").write_text(json.dumps(gate_result().to_json()))
+    out = tmp_path / "github_output"
+    assert step_run(action_env(tmp_path, fork, "gate-results/result.json", out)) == 0
+    assert outputs(out)["exit-code"] == "0"
+
+
+def test_the_action_refuses_a_hostile_artifact_and_clears_a_stale_result(
+    fork: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gate.action import step_finish, step_run
+
+    (tmp_path / "gate-results").mkdir()
+    stale = tmp_path / "gate-results" / "result.json"
+    stale.write_text(json.dumps(gate_result().to_json()))
+    artifact(tmp_path, {**gate_result().to_json(), "schema": 2})
+    out = tmp_path / "github_output"
+    assert step_run(action_env(tmp_path, fork, "artifact/result.json", out)) == 0
+    assert outputs(out) == {"exit-code": "refused", "result": ""}
+    assert not stale.exists()
+    assert "::warning title=deploy-gate result::nothing was published" in capsys.readouterr().out
+    assert step_finish({"GATE_EXIT_CODE": "refused", "GATE_VERDICT": ""}) == 0
