@@ -11,6 +11,14 @@ step is `python -m gate.action STEP`:
 - `outputs` reads `result.json` and sets the action's outputs;
 - `publish` runs `gate publish` on the surfaces asked for (it sets the `comment-url` output);
 - `finish`  ends the job by the verdict (block fails the job when `fail-on-block` is true).
+
+It is an adapter: step outputs, annotations (`no_log_commands` protection included) and the
+configuration-file search are the shared ones (`gate.workflow_io`, `gate.config.loader`). It had
+its own copies to keep each step's start-up cheap; measured on the loaded 2-core development
+machine (median of 5, `import gate.action` then the module): `gate.github.summary` added about
+3 s (its package imports PyGithub), `gate.reports.workflow` about 0.6 s (the reports package
+imports rich), `gate.workflow_io` nothing measurable. So the shared helpers moved into that small
+module, which the reports and the publishers import too.
 """
 
 from __future__ import annotations
@@ -21,15 +29,16 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gate.config.loader import find_config_file
 from gate.config.publish import ALL_SURFACES
 from gate.config.schema import SUITES
-from gate.errors import GateError
+from gate.errors import ConfigError, GateError
+from gate.workflow_io import command, write_outputs
 
 OUT_DIR = "gate-results"
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
@@ -56,6 +65,7 @@ class Inputs:
     merge: list[str] = field(default_factory=list)
     fail_on_block: bool = True
     workdir: Path = Path(".")
+    requirements: list[str] = field(default_factory=list)
     result: str | None = None  # `result`: publish this result.json instead of running
 
     def gate_argv(self, out_dir: str = OUT_DIR) -> list[str]:
@@ -72,6 +82,8 @@ class Inputs:
                 argv += ["--suites", ",".join(self.suites)]
             for pattern in self.junit:
                 argv += ["--junit", pattern]
+            for entry in self.requirements:
+                argv += ["--requirements", entry]
         if self.config:
             argv += ["--config", self.config]
         return [*argv, "--out", out_dir]
@@ -120,12 +132,13 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         merge=merge,
         fail_on_block=_bool("fail-on-block", get("fail-on-block") or "true"),
         workdir=workdir,
+        requirements=_requirements(get("requirements"), workdir),
     )
 
 
 def _publish_only(get: Callable[[str], str], workdir: Path) -> Inputs:
     """`result`: publish an existing result (no checks run, so no target or suites)."""
-    for other in ("target-url", "suites", "junit", "merge"):
+    for other in ("target-url", "suites", "junit", "merge", "requirements"):
         if get(other):
             raise InputError("result", f"publishes an existing result; `{other}` cannot go with it")
     publish = _publish(get("publish"))
@@ -160,6 +173,20 @@ def _merge_dirs(text: str, workdir: Path) -> list[str]:
             raise InputError("merge", f"{pattern!r} matches no folder in {str(workdir)!r}")
         found += matches
     return found
+
+
+def _requirements(text: str, workdir: Path) -> list[str]:
+    """Requirement specifiers and requirements files; a file named but absent is an error here,
+    a package the index does not have is `gate run`'s exit 2 naming it."""
+    entries = _split(text, sep="\n,")
+    for entry in entries:
+        if entry.endswith((".txt", ".in")) and not (workdir / entry).is_file():
+            raise InputError(
+                "requirements",
+                f"requirements file {entry!r} does not exist "
+                f"(looked in {str(workdir.resolve())!r})",
+            )
+    return entries
 
 
 def _bool(name: str, text: str) -> bool:
@@ -217,7 +244,7 @@ def _target(text: str, config: str | None, workdir: Path, env: Mapping[str, str]
     if env.get("GATE_TARGET_URL"):
         _check_url(env["GATE_TARGET_URL"])
         return None
-    if _config_target(config, workdir):
+    if _config_target(config, workdir, env):
         return None
     raise InputError(
         "target-url",
@@ -238,44 +265,35 @@ def _check_url(text: str) -> None:
         )
 
 
-def _config_target(config: str | None, workdir: Path) -> bool:
-    """Whether the configuration sets `target` (read without interpolation: presence only)."""
+def _config_target(config: str | None, workdir: Path, env: Mapping[str, str]) -> bool:
+    """Whether the configuration `gate` will read (the loader's own search: the `config` input,
+    `GATE_CONFIG`, gate.toml, [tool.gate]) sets `target`; read without interpolation."""
     import tomllib
 
-    for name, table in ((config or "gate.toml", ()), ("pyproject.toml", ("tool", "gate"))):
-        path = workdir / name
-        if not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False  # `gate` itself reports the broken file with the key and line
-        for key in table:
-            data = data.get(key, {})
-        if name.endswith("pyproject.toml") and not data:
-            continue
-        return bool(data.get("target"))
-    return False
+    try:
+        path = find_config_file(config, env, workdir)
+        if path is None:
+            return False
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, ConfigError):
+        return False  # `gate` itself reports the broken or missing file with the key and line
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("gate", {})
+    return bool(data.get("target"))
 
 
 def set_output(name: str, value: str, env: Mapping[str, str] | None = None) -> None:
-    """Append `name=value` to `$GITHUB_OUTPUT` (heredoc form, so any value is safe)."""
+    """Append `name=value` to `$GITHUB_OUTPUT` (the shared heredoc writer); print it outside
+    Actions."""
     target = (os.environ if env is None else env).get("GITHUB_OUTPUT")
     if not target:
         print(f"{name}={value}")
         return
-    delimiter = f"gate_{uuid.uuid4().hex}"
-    with open(target, "a", encoding="utf-8") as fh:
-        fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-
-
-def _escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    write_outputs(Path(target), {name: value})
 
 
 def _annotate(message: str, title: str = "deploy-gate") -> None:
-    title = _escape(title).replace(",", "%2C").replace(":", "%3A")
-    print(f"::error title={title}::{_escape(message)}")
+    print(command("error", message, title=title))
 
 
 def step_check(env: Mapping[str, str]) -> int:
@@ -360,7 +378,7 @@ def _take_result(inputs: Inputs, dest: Path, env: Mapping[str, str]) -> int:
             result = read_result(source)
     except GateError as exc:
         dest.unlink(missing_ok=True)
-        print(f"::warning title=deploy-gate result::{_escape(f'nothing was published: {exc}')}")
+        print(command("warning", f"nothing was published: {exc}", title="deploy-gate result"))
         set_output("exit-code", "refused", env)
         set_output("result", "", env)
         return 0

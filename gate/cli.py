@@ -38,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", help="base URL to check (default: $GATE_TARGET_URL, config)")
     run.add_argument("--suites", help="comma list of smoke,e2e,stress (default: config)")
     run.add_argument("--junit", action="append", default=[], help="extra JUnit path/glob")
+    run.add_argument(
+        "--requirements",
+        action="append",
+        default=[],
+        metavar="PACKAGE_OR_FILE",
+        help="package (or requirements .txt) the E2E tests import, installed first; repeatable",
+    )
     _out(run)
 
     report = sub.add_parser("report", help="verdict from existing JUnit files (any producer)")

@@ -120,7 +120,7 @@ def run_suites(
 def _forget_earlier_runs(out_dir: Path) -> None:
     """Remove this runner's files from an earlier run into the same folder, so that a suite
     that does not run this time cannot be mistaken for one that did."""
-    for name in SUITES:
+    for name in [*SUITES, "e2e-flows"]:
         (out_dir / "runs" / f"{name}.xml").unlink(missing_ok=True)
         (out_dir / "logs" / f"{name}.log").unlink(missing_ok=True)
 
@@ -133,25 +133,50 @@ def _run_check_suite(
     out_dir: Path,
     stream: TextIO,
 ) -> SuiteRun:
-    from gate.checks import pytest_targets  # the check modules import the plugin: load late
+    """One suite, as one pytest process or two (built-in flows apart from a user's tests, see
+    `gate.suite_launch`) sharing the suite's timeout; the runs combine into one `SuiteRun`."""
+    from gate.suite_launch import suite_launches  # imports the check modules' package: late
 
     section = getattr(config, name)
-    args = [*pytest_targets(name, config), "-p", "gate.plugin", "--gate-target", target]
-    if config_path is not None:
-        args += ["--gate-config", str(config_path)]
-    spec = SuiteProcess(
-        name=name,
-        pytest_args=args,
-        junit=out_dir / "runs" / f"{name}.xml",
-        log=out_dir / "logs" / f"{name}.log",
-        timeout_s=section.timeout_s,
-        timeout_key=f"{name}.timeout_s",
+    launches = suite_launches(name, config, target=target, config_path=config_path)
+    print(f"gate: {name}: running (timeout {section.timeout_s:g} s)", file=stream, flush=True)
+    deadline = time.monotonic() + section.timeout_s
+    parts: list[SuiteRun] = []
+    for index, launch in enumerate(launches):
+        file = f"{name}-{launch.part}" if launch.part else name
+        left = section.timeout_s if index == 0 else round(deadline - time.monotonic(), 1)
+        spec = SuiteProcess(
+            name=name,
+            pytest_args=launch.pytest_args,
+            junit=out_dir / "runs" / f"{file}.xml",
+            log=out_dir / "logs" / f"{file}.log",
+            timeout_s=max(left, 1.0),
+            timeout_key=f"{name}.timeout_s",
+            python_args=launch.python_args,
+            env=launch.env,
+            hint=launch.hint,
+        )
+        run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
+        ended = "exit " + str(code) if code is not None else str(run.status)
+        what = f"{name} ({launch.part})" if launch.part else name
+        print(f"gate: {what}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
+        parts.append(run)
+        if run.status is RunStatus.TIMED_OUT:
+            break
+    return _combine(name, parts)
+
+
+def _combine(name: str, parts: list[SuiteRun]) -> SuiteRun:
+    if len(parts) == 1:
+        return parts[0]
+    failed = [p for p in parts if p.status is not RunStatus.COMPLETED]
+    return SuiteRun(
+        name,
+        junit=[file for p in parts for file in p.junit],
+        status=failed[0].status if failed else RunStatus.COMPLETED,
+        detail="; ".join(p.detail for p in failed),
+        duration_s=sum(p.duration_s or 0.0 for p in parts),
     )
-    print(f"gate: {name}: running (timeout {spec.timeout_s:g} s)", file=stream, flush=True)
-    run, code = run_pytest(spec, redactor=Redactor(config.secret_values), stream=stream)
-    ended = "exit " + str(code) if code is not None else str(run.status)
-    print(f"gate: {name}: {ended} after {run.duration_s or 0:.1f} s", file=stream, flush=True)
-    return run
 
 
 def _blocks(run: SuiteRun, blocks: Callable[[SuiteRun], bool] | None) -> bool:

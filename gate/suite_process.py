@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -33,6 +33,10 @@ _PYTEST_EXIT = {
     3: "internal error",
     4: "usage error (bad arguments or configuration)",
 }
+_IMPORT_FAILED = re.compile(
+    r"ImportError while (?:loading conftest|importing test module) '([^']+)'"
+)
+_NO_MODULE = re.compile(r"No module named '([^']+)'")
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
 _ERROR_LINE = re.compile(r"^(?:E\s+)?(?:[\w.]+(?:Error|Exception)|Failed):\s")
 
@@ -47,6 +51,9 @@ class SuiteProcess:
     log: Path
     timeout_s: float
     timeout_key: str  # the configuration key that sets the timeout, for the message
+    python_args: list[str] = field(default_factory=list)  # before `-m pytest`, e.g. ["-P"]
+    env: dict[str, str] | None = None  # the child's environment (default: this process's)
+    hint: str = ""  # added to the detail of a usage error (exit 4): whose configuration it is
 
 
 def run_pytest(
@@ -64,10 +71,11 @@ def run_pytest(
     actions = os.environ.get("GITHUB_ACTIONS") == "true"
     color = "yes" if actions or _isatty(stream) else "no"
     command = [
-        sys.executable, "-m", "pytest", *spec.pytest_args,
+        sys.executable, *spec.python_args, "-m", "pytest", *spec.pytest_args,
         f"--junitxml={spec.junit}", "-q", "-p", "no:cacheprovider", f"--color={color}",
     ]  # fmt: skip
-    child_env = {**(env if env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
+    base = env if env is not None else spec.env if spec.env is not None else os.environ
+    child_env = {**base, "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     with spec.log.open("w", encoding="utf-8") as log, _Output(spec.name, stream, actions) as out:
         process = subprocess.Popen(
@@ -160,7 +168,28 @@ def _crash_detail(code: int | None, spec: SuiteProcess, tail: collections.deque[
         what = f"pytest exited with code {code} and wrote no JUnit file"
     else:
         what = f"pytest exited with unexpected code {code}"
-    return what + _key_error(list(tail)) + _tail_text(tail)
+    lines = list(tail)
+    hint = f"; {spec.hint}" if spec.hint and code == 4 else ""
+    return what + (_missing_import(lines) or _key_error(lines)) + hint + _tail_text(tail)
+
+
+def _missing_import(lines: list[str]) -> str:
+    """': tests/e2e/conftest.py imports 'stripe', which is not installed ...' from pytest's
+    report of a conftest or test module that failed to import a module."""
+    where = module = None
+    for line in lines:
+        if found := _IMPORT_FAILED.search(line):
+            where = found.group(1)
+        elif where and (found := _NO_MODULE.search(line)):
+            module = found.group(1)
+            break
+    if where is None or module is None:
+        return ""
+    return (
+        f": {where} imports {module!r}, which is not installed in the gate's environment; "
+        "add the package that provides it to [e2e] requirements in the configuration, "
+        "`gate run --requirements PACKAGE` or the action's `requirements` input"
+    )
 
 
 def _key_error(lines: list[str]) -> str:

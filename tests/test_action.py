@@ -40,6 +40,7 @@ INPUTS = [
     "python-version",
     "working-directory",
     "merge",  # added beyond the contract (docs/design.md), which allows more inputs
+    "requirements",
     "result",
 ]
 OUTPUTS = ["verdict", "outcome", "tests", "failed", "result-path", "summary-path", "comment-url"]

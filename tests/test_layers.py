@@ -22,10 +22,13 @@ STAGES = {
     "gate.errors": SHARED,
     "gate.redact": SHARED,
     "gate.inputs": SHARED,  # paths, folders and globs -> files (runner --junit, JUnit reader)
+    "gate.workflow_io": SHARED,  # workflow commands and step outputs (reports, publishers, action)
     "gate.config": 1,
     "gate.runner": 2,
     "gate.readiness": 2,
     "gate.suite_process": 2,
+    "gate.suite_launch": 2,
+    "gate.requirements": 2,
     "gate.stress_child": 2,
     "gate.checks": 2,
     "gate.plugin": 2,

@@ -243,6 +243,7 @@ def test_wheel_ships_checks_inside_gate(tmp_path: Path) -> None:
     for module in ["smoke.py", "e2e.py", "flows.py", "__init__.py"]:
         assert f"gate/checks/{module}" in names
     assert "gate/demo/gate.toml" in names
+    assert "gate/suite_pytest.ini" in names  # the built-in suites' own pytest configuration
     assert not [n for n in names if n.startswith(("checks/", "tests/"))]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "gate.plugin = gate.plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -19,7 +19,7 @@ from gate.github.client import Budget, Retrier, build_github
 from gate.github.context import api_url_from, read_context
 from gate.github.require import Found, await_verdict, read_verdict
 from gate.github.summary import add_masks
-from gate.reports.workflow import command
+from gate.workflow_io import command
 
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}")
 READ_BUDGET_S = 60.0

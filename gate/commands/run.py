@@ -20,6 +20,7 @@ from gate.errors import ConfigError, UsageError
 from gate.model import SuiteRun, Verdict
 from gate.readiness import validate_target
 from gate.redact import Redactor
+from gate.requirements import Requirements, install
 from gate.runner import run_suites, select_suites
 
 NO_TARGET = (
@@ -36,6 +37,7 @@ def main(args: argparse.Namespace) -> int:
     target = args.target or os.environ.get("GATE_TARGET_URL") or config.target
     if not target:
         raise UsageError(NO_TARGET)
+    install(requirements_of(config, getattr(args, "requirements", None) or []))
     requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
     return execute(
         config,
@@ -45,6 +47,20 @@ def main(args: argparse.Namespace) -> int:
         out_dir=Path(args.out),
         extra_junit=args.junit,
     )
+
+
+def requirements_of(config: GateConfig, flags: list[str]) -> list[Requirements]:
+    """`--requirements` entries (relative to the working directory) and `[e2e] requirements`
+    (relative to the configuration file)."""
+    wanted = []
+    if flags:
+        wanted.append(Requirements(tuple(flags), Path.cwd(), "--requirements"))
+    if config.e2e is not None and config.e2e.requirements:
+        source = Path(config.source)
+        base = source.parent if source.is_file() else Path.cwd()
+        origin = f"{config.source}: key 'e2e.requirements'"
+        wanted.append(Requirements(tuple(config.e2e.requirements), base, origin))
+    return wanted
 
 
 def config_path(config: GateConfig) -> Path | None:

@@ -155,6 +155,13 @@ class E2EConfig(Section):
     timeout_s: float = Field(default=600.0, gt=0)
     request_timeout_s: float = Field(default=10.0, gt=0)
     pytest: list[str] = Field(default_factory=list)
+    # How the user's tests run (gate/suite_launch.py): their conftest files always apply; their
+    # pytest ini (and PYTEST_ADDOPTS) only with inherit_ini; pytest_args are added either way.
+    pytest_args: list[str] = Field(default_factory=list)
+    inherit_ini: bool = False
+    # Packages the E2E tests import, installed into the gate's environment before the run:
+    # requirement specifiers ("pyjwt>=2") or requirements files (ending in .txt, or with a "/").
+    requirements: list[str] = Field(default_factory=list)
     flows: list[Flow] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -31,19 +31,29 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     explicitly and does not exist is an error, never a silent fall-back to defaults.
     """
     env = os.environ if env is None else env
+    file = find_config_file(path, env)
+    return _load_file(file, env) if file is not None else GateConfig()
+
+
+def find_config_file(
+    path: str | Path | None, env: Mapping[str, str], folder: Path = Path()
+) -> Path | None:
+    """The file `load_config` reads, in `folder` (relative paths are taken from there), or
+    None for the defaults; the search order is `load_config`'s. The action's input check
+    uses it too, so both agree on which file counts."""
     explicit = path if path is not None else env.get("GATE_CONFIG") or None
     if explicit is not None:
-        file = Path(explicit)
+        file = folder / explicit
         if not file.is_file():
             what = "is a folder, not a file" if file.is_dir() else "configuration file not found"
             raise ConfigError(f"{file}: {what} (from --config/GATE_CONFIG)")
-        return _load_file(file, env)
-    if Path("gate.toml").is_file():
-        return _load_file(Path("gate.toml"), env)
-    pyproject = Path("pyproject.toml")
+        return file
+    if (folder / "gate.toml").is_file():
+        return folder / "gate.toml"
+    pyproject = folder / "pyproject.toml"
     if pyproject.is_file() and "gate" in _read_toml(pyproject).get("tool", {}):
-        return _load_file(pyproject, env)
-    return GateConfig()
+        return pyproject
+    return None
 
 
 def _load_file(file: Path, env: Mapping[str, str]) -> GateConfig:

@@ -6,10 +6,8 @@ These need no token, so they are written even when every GitHub call failed or w
 
 from __future__ import annotations
 
-import os
-import secrets
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -18,7 +16,8 @@ from gate.redact import Redactor
 from gate.reports import render_markdown
 from gate.reports.escape import md_inline, safe_text
 from gate.reports.markdown import MIN_LIMIT
-from gate.reports.workflow import command, escape_data
+from gate.workflow_io import command, escape_data
+from gate.workflow_io import write_outputs as write_outputs  # moved; callers import it here
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes, per step
 MAX_WARNING_COMMANDS = 8  # Actions shows 10 warning annotations per step; leave room for others
@@ -80,13 +79,3 @@ def write_step_summary(
     with path.open("a", encoding="utf-8") as fh:
         fh.write(text)
     return len(text)
-
-
-def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
-    """Append `name<<DELIM ... DELIM` blocks: safe for values with newlines or `=`."""
-    with path.open("a", encoding="utf-8") as fh:
-        for name, value in outputs.items():
-            delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
-            while delimiter in value:
-                delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
-            fh.write(f"{name}<<{delimiter}{os.linesep}{value}{os.linesep}{delimiter}{os.linesep}")

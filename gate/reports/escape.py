@@ -22,6 +22,7 @@ import html
 import re
 
 from gate.redact import Redactor
+from gate.workflow_io import no_log_commands as no_log_commands  # moved; re-exported
 
 ZWJ = "\u200d"
 ELLIPSIS = "…"
@@ -128,20 +129,6 @@ def html_text(text: str) -> str:
     Markdown is not interpreted there, so only HTML is escaped (backslashes would show).
     """
     return neutralise(html.escape(text.replace("\n", " "), quote=True))
-
-
-def no_log_commands(text: str) -> str:
-    """Disarm GitHub Actions log commands in text printed to a CI log.
-
-    The runner reads `::name::` at the start of a line (after leading spaces) and the legacy
-    `##[name]` anywhere in a line; untrusted text is never printed at a line start, and `##[`
-    gets a zero-width joiner.
-    """
-    text = text.replace("##[", "##" + ZWJ + "[")
-    stripped = text.lstrip()
-    if stripped.startswith("::"):
-        text = ":" + ZWJ + stripped[1:]
-    return text
 
 
 def fence_for(text: str, char: str = "`") -> str:

@@ -13,31 +13,14 @@ from collections.abc import Iterable
 from gate.model import GateResult, Outcome, Verdict
 from gate.redact import Redactor
 from gate.reports import facts
-from gate.reports.escape import bound_block, no_log_commands, safe_id, safe_text
+from gate.reports.escape import bound_block, safe_id, safe_text
+from gate.workflow_io import command
+from gate.workflow_io import escape_data as escape_data  # moved; re-exported
+from gate.workflow_io import escape_property as escape_property  # moved; re-exported
 
 MAX_PER_KIND = 10
 MESSAGE_CHARS = 1_000
 TITLE_CHARS = 200
-
-
-def escape_data(text: str) -> str:
-    """Escape a workflow command's message (the part after the second `::`)."""
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return no_log_commands(text)
-
-
-def escape_property(text: str) -> str:
-    """Escape a workflow command property value (`title=`, `file=`, ...)."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def command(name: str, message: str, **properties: str | int | None) -> str:
-    props = ",".join(
-        f"{key}={escape_property(str(value))}"
-        for key, value in properties.items()
-        if value not in (None, "")
-    )
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
 def _safe_line(value: int | None) -> int | None:

@@ -4,7 +4,8 @@
 - No network: remote actions are mapped to local folders with `--local-repository`:
   `deploy-gate/deploy-gate@v1` -> this repository (the action under test, unmodified),
   `actions/checkout@v4` -> a stand-in that copies the test's repository into the workspace,
-  `actions/setup-python@v5` -> a stand-in that fails if it is ever run (python3 is present).
+  `actions/setup-python@v5` -> a stand-in that fails if it is ever run (python3 is present),
+  `actions/cache@v4` -> a stand-in that restores nothing (act's tool cache persists anyway).
   So the example workflows run as users copy them, byte for byte.
 - What the job did is read from `act --json`: one JSON object per log line; `set-output`
   commands carry the step id and the output, `summary` commands the step summary text (act
@@ -32,6 +33,7 @@ STAND_INS = {
     "actions/setup-python@v5": HERE / "stubs" / "setup-python",
     "actions/upload-artifact@v4": HERE / "stubs" / "upload-artifact",
     "actions/download-artifact@v4": HERE / "stubs" / "download-artifact",
+    "actions/cache@v4": HERE / "stubs" / "cache",
 }
 TIMEOUT_S = 240
 
