@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suites", help="comma list of smoke,e2e,stress (default: config)")
     run.add_argument("--junit", action="append", default=[], help="extra JUnit path/glob")
     run.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="run e2e and stress even when smoke blocks (default: stop; [policy] smoke_gates_rest)",
+    )
+    run.add_argument(
         "--requirements",
         action="append",
         default=[],

@@ -158,6 +158,8 @@ class GateResult:
     suites: list[SuiteResult] = field(default_factory=list)
     stress: dict[str, Any] | None = None
     duration_s: float = 0.0
+    # readiness timing: {"ready_s", "first_ms", "attempts"} (None when readiness was not waited)
+    cold_start: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -170,6 +172,7 @@ class GateResult:
             "suites": [s.to_json() for s in self.suites],
             "stress": self.stress,
             "duration_s": round(self.duration_s, 3),
+            "cold_start": self.cold_start,
         }
 
     @classmethod
@@ -192,6 +195,7 @@ class GateResult:
                 suites=[_suite_from_json(s) for s in data.get("suites", [])],
                 stress=data.get("stress"),
                 duration_s=float(data.get("duration_s", 0.0)),
+                cold_start=data.get("cold_start"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid result.json content: {exc!r}") from exc

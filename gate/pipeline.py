@@ -43,6 +43,7 @@ def decide(
     target: str | None,
     stress: dict[str, Any] | None = None,
     duration_s: float = 0.0,
+    cold_start: dict[str, Any] | None = None,
 ) -> GateResult:
     """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""
     redact = Redactor(config.secret_values)
@@ -76,6 +77,7 @@ def decide(
         suites=suites,
         stress=stress,
         duration_s=duration_s or sum(s.duration_s for s in suites),
+        cold_start=cold_start,
     )
 
 

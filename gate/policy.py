@@ -132,7 +132,9 @@ def _sort_cases(
 def _matches(pattern: str, case: FoldedCase) -> bool:
     owner = case.id[: -len(case.name) - 2] if case.id.endswith(f"::{case.name}") else ""
     candidates = {case.id, case.name, f"{owner}.{case.name}" if owner else case.name}
-    return any(fnmatchcase(c, pattern) for c in candidates)
+    # Equal first: an id copied from a report (`test_x[a-b]`, `GET /?q=*`) matches itself even
+    # where `[`, `*` and `?` would be wildcards.
+    return pattern in candidates or any(fnmatchcase(c, pattern) for c in candidates)
 
 
 def _blocks(case: FoldedCase, policy: PolicyConfig) -> bool:
