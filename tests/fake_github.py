@@ -120,7 +120,13 @@ class FakeGitHub:
 
     # -- seeding and faults ------------------------------------------------------------------
     def add_pull(
-        self, number: int, head_sha: str, *, state: str = "open", fork: bool = False
+        self,
+        number: int,
+        head_sha: str,
+        *,
+        state: str = "open",
+        fork: bool = False,
+        head_ref: str = "feature",
     ) -> None:
         head_repo = "someone/demo-fork" if fork else self.repository
         with self._lock:
@@ -129,6 +135,7 @@ class FakeGitHub:
                 "state": state,
                 "sha": head_sha,
                 "head_repo": head_repo,
+                "head_ref": head_ref,
             }
             self._state.comments.setdefault(number, [])
 
@@ -171,6 +178,28 @@ class FakeGitHub:
                 "zip": buffer.getvalue(),
             }
             return aid
+
+    def add_deployment_status(
+        self, deployment_id: int, state: str, environment_url: str | None = None
+    ) -> None:
+        """A status someone else posted (the deploy job), newest first as GitHub lists them."""
+        with self._lock:
+            self._state.next_id += 1
+            status = {"id": self._state.next_id, "state": state, "description": "deployed"}
+            if environment_url:
+                status["environment_url"] = environment_url
+            self._state.deployment_statuses[deployment_id].insert(0, status)
+
+    def add_commit(self, sha: str) -> None:
+        """A commit that exists but has no status yet (unknown shas answer 422)."""
+        with self._lock:
+            self._state.commits.add(sha)
+
+    def add_commit_status(self, sha: str, context: str, state: str) -> None:
+        with self._lock:
+            self._state.next_id += 1
+            status = {"id": self._state.next_id, "context": context, "state": state}
+            self._state.commit_statuses.setdefault(sha, []).insert(0, status)
 
     def add_comment(self, issue: int, body: str, user: str = "someone") -> dict[str, Any]:
         with self._lock:
@@ -416,6 +445,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--artifact", action="append", default=[], help="NAME:FOLDER[:expired] (zipped as served)"
     )
+    parser.add_argument(
+        "--status", action="append", default=[], help="SHA:CONTEXT:STATE (a commit status)"
+    )
     args = parser.parse_args(argv)
     fake = FakeGitHub(args.repository, port=args.port)
     for spec in args.pull:
@@ -431,6 +463,9 @@ def main(argv: list[str] | None = None) -> None:
             p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
         }
         fake.add_artifact(name, files, expired="expired" in flags)
+    for spec in args.status:
+        sha, context, state = spec.rsplit(":", 2)
+        fake.add_commit_status(sha, context, state)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with fake:
