@@ -185,16 +185,16 @@ def test_baseline_auto_stores_after_a_pass_and_a_later_run_blocks_on_a_new_failu
 ) -> None:
     """First run: no artifact yet (a warning, a pass), its outputs stored as the baseline
     artifact. Second run: that artifact served by the fake GitHub, one new failure: block."""
-    inputs = {
+    inputs = {  # no `environment` input: the config's names the artifact
         "junit": "reports/*.xml",
         "publish": "summary",
-        "environment": "staging",
         "baseline": "auto",
         "github-token": FakeGitHub.READ_TOKEN,
     }
-    passing = {"reports/e2e.xml": JUNIT.format(failure=""), "gate.toml": ""}
+    config = 'environment = "staging"\n'
+    passing = {"reports/e2e.xml": JUNIT.format(failure=""), "gate.toml": config}
     failure = '<failure message="receipt missing">AssertionError</failure>'
-    failing = {"reports/e2e.xml": JUNIT.format(failure=failure), "gate.toml": ""}
+    failing = {"reports/e2e.xml": JUNIT.format(failure=failure), "gate.toml": config}
     with FakeGitHub(repository="octo/shop") as fake:
         first = dispatch(tmp_path / "1", act_env, passing, env=gate_env(fake), **inputs)
         assert first.job_result == "success", first.tail()
