@@ -29,7 +29,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,7 +56,7 @@ class InputError(GateError):
 class Inputs:
     """The validated inputs, in the form the later steps use."""
 
-    mode: str  # "run", "report" or "merge"
+    mode: str  # "run", "report", "merge" or "publish" (an existing result, `result` input)
     target: str | None
     config: str | None
     suites: list[str] | None
@@ -66,6 +66,7 @@ class Inputs:
     fail_on_block: bool = True
     workdir: Path = Path(".")
     requirements: list[str] = field(default_factory=list)
+    result: str | None = None  # `result`: publish this result.json instead of running
 
     def gate_argv(self, out_dir: str = OUT_DIR) -> list[str]:
         """The `gate` command line these inputs mean."""
@@ -88,15 +89,23 @@ class Inputs:
         return [*argv, "--out", out_dir]
 
 
+def _input_var(name: str) -> str:
+    """The variable that carries action input `name` into the steps (`target-url` ->
+    `GATE_INPUT_TARGET_URL`)."""
+    return "GATE_INPUT_" + name.upper().replace("-", "_")
+
+
 def parse_inputs(env: Mapping[str, str]) -> Inputs:
     """Validate the `GATE_INPUT_*` variables; raise `InputError` naming the first bad input."""
 
     def get(name: str) -> str:
-        return env.get("GATE_INPUT_" + name.upper().replace("-", "_"), "").strip()
+        return env.get(_input_var(name), "").strip()
 
     workdir = Path(get("working-directory") or ".")
     if not workdir.is_dir():
         raise InputError("working-directory", f"{str(workdir)!r} is not a directory")
+    if get("result"):
+        return _publish_only(get, workdir)
     junit = _split(get("junit"), sep="\n,")
     merge = _merge_dirs(get("merge"), workdir)
     suites_text = get("suites")
@@ -124,6 +133,26 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         fail_on_block=_bool("fail-on-block", get("fail-on-block") or "true"),
         workdir=workdir,
         requirements=_requirements(get("requirements"), workdir),
+    )
+
+
+def _publish_only(get: Callable[[str], str], workdir: Path) -> Inputs:
+    """`result`: publish an existing result (no checks run, so no target or suites)."""
+    for other in ("target-url", "suites", "junit", "merge", "requirements"):
+        if get(other):
+            raise InputError("result", f"publishes an existing result; `{other}` cannot go with it")
+    publish = _publish(get("publish"))
+    if publish and publish != ["summary"] and not get("github-token"):
+        raise InputError("github-token", "is empty while `result` is to be published")
+    return Inputs(
+        mode="publish",
+        target=None,
+        config=_config(get("config"), workdir),
+        suites=None,
+        publish=publish,
+        fail_on_block=_bool("fail-on-block", get("fail-on-block") or "true"),
+        workdir=workdir,
+        result=get("result"),
     )
 
 
@@ -269,6 +298,7 @@ def _annotate(message: str, title: str = "deploy-gate") -> None:
 
 def step_check(env: Mapping[str, str]) -> int:
     try:
+        env = _rerun_target(env)
         inputs = parse_inputs(env)
     except InputError as exc:
         _annotate(str(exc), title=f"deploy-gate input {exc.name}")
@@ -280,11 +310,47 @@ def step_check(env: Mapping[str, str]) -> int:
     return 0
 
 
+def _rerun_target(env: Mapping[str, str]) -> Mapping[str, str]:
+    """A `workflow_dispatch` rerun of a deployment without `target-url` checks the deployment's
+    `environment_url`: looked up here (`gate.github.rerun`), passed on as step outputs."""
+    target = _input_var("target-url")
+    if env.get("GITHUB_EVENT_NAME") != "workflow_dispatch" or env.get(target):
+        return env
+    if env.get(_input_var("result")):
+        return env
+    from gate.errors import GateError
+    from gate.github.rerun import resolve_from_env
+
+    try:
+        resolved = resolve_from_env(env, env.get(_input_var("github-token"), ""))
+    except GateError as exc:
+        raise InputError(
+            "target-url", f"is empty and the rerun could not be resolved: {exc}"
+        ) from None
+    if resolved is None:
+        return env
+    if not resolved.target_url:
+        raise InputError(
+            "target-url",
+            f"is empty and deployment {resolved.deployment_id} has no successful status with an "
+            "environment_url; set target-url",
+        )
+    print(
+        f"deploy-gate: re-judging deployment {resolved.deployment_id} ({resolved.environment}) "
+        f"of {resolved.sha} at {resolved.target_url}"
+    )
+    set_output("target-url", resolved.target_url, env)
+    set_output("deployment-id", str(resolved.deployment_id), env)
+    return {**env, target: resolved.target_url}
+
+
 def step_run(env: Mapping[str, str]) -> int:
     """Run gate; record its exit code and never fail, so that publishing still happens."""
     inputs = parse_inputs(env)
     out = inputs.workdir / OUT_DIR
     result = out / "result.json"
+    if inputs.mode == "publish":  # read before gate-results/ is cleared: it may be the input
+        return _take_result(inputs, result, env)
     result.unlink(missing_ok=True)  # a stale result must never be published as this run's
     argv = [sys.executable, "-m", "gate", *inputs.gate_argv()]
     code, last_error = _run_teeing_stderr(argv, inputs.workdir)
@@ -292,6 +358,35 @@ def step_run(env: Mapping[str, str]) -> int:
     set_output("result", str(result.resolve()) if result.is_file() else "", env)
     if code == 2:  # usage/configuration: the reason is gate's own message; make it the annotation
         _annotate(last_error or "gate exited 2 (usage or configuration error)", "deploy-gate")
+    return 0
+
+
+def _take_result(inputs: Inputs, dest: Path, env: Mapping[str, str]) -> int:
+    """`result`: check the given result.json (untrusted under `workflow_run`: a fork's artifact)
+    and copy it, rebuilt from its schema, to gate-results/ for the outputs and publish steps."""
+    from gate.commands.publish import read_result
+    from gate.errors import GateError
+    from gate.github.artifact import load_untrusted_result
+    from gate.github.context import read_context
+
+    source = inputs.workdir / (inputs.result or "")
+    try:
+        if env.get("GITHUB_EVENT_NAME") == "workflow_run":
+            context = read_context(env, default_environment="default")
+            result = load_untrusted_result(source, context)
+        else:
+            result = read_result(source)
+    except GateError as exc:
+        dest.unlink(missing_ok=True)
+        print(command("warning", f"nothing was published: {exc}", title="deploy-gate result"))
+        set_output("exit-code", "refused", env)
+        set_output("result", "", env)
+        return 0
+    dest.unlink(missing_ok=True)  # the input itself, or a stale result
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+    set_output("exit-code", "0" if result.verdict == "pass" else "1", env)
+    set_output("result", str(dest.resolve()), env)
     return 0
 
 
@@ -342,6 +437,9 @@ def step_finish(env: Mapping[str, str]) -> int:
     """Exit by the verdict; a usage error (2) or no result fails even without fail-on-block."""
     code, verdict = env.get("GATE_EXIT_CODE", ""), env.get("GATE_VERDICT", "")
     fail_on_block = _bool("fail-on-block", env.get("GATE_INPUT_FAIL_ON_BLOCK") or "true")
+    if code == "refused":
+        print("deploy-gate: nothing was published: the result was refused (see the warning)")
+        return 0
     if code == "2":
         print("deploy-gate: gate could not run: a usage or configuration error (annotated above)")
         return 2

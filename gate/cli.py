@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suites", help="comma list of smoke,e2e,stress (default: config)")
     run.add_argument("--junit", action="append", default=[], help="extra JUnit path/glob")
     run.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="run e2e and stress even when smoke blocks (default: stop; [policy] smoke_gates_rest)",
+    )
+    run.add_argument(
         "--requirements",
         action="append",
         default=[],
@@ -65,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--pr", type=int, help="pull request to comment on ($GATE_PR_NUMBER)")
     publish.add_argument("--deployment-id", type=int, help="deployment ($GATE_DEPLOYMENT_ID)")
     publish.add_argument("--sha", help="commit for statuses and check run ($GATE_SHA)")
+
+    require = sub.add_parser(
+        "require", help="exit 0 only if the gate passed ENV on this commit (promotion check)"
+    )
+    require.add_argument("--environment", required=True, help="environment whose verdict counts")
+    require.add_argument("--sha", help="commit to ask about (default: the event's commit)")
+    require.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS while the verdict is pending or not there yet (default 0)",
+    )
+    require.add_argument(
+        "--interval", type=float, default=10.0, metavar="SECONDS", help="between two asks (10)"
+    )
 
     merge = sub.add_parser("merge", help="merge shard outputs into one result")
     merge.add_argument("dirs", nargs="+", help="shard output directories")

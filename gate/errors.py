@@ -1,7 +1,13 @@
-"""The two kinds of failure the command line distinguishes (docs/design.md: Exit codes).
+"""The exceptions a caller may catch, in one hierarchy (docs/design.md: Exit codes):
 
-`UsageError` (and its child `ConfigError`) ends in exit code 2 with the message alone; anything
-else that escapes a command is an internal failure, which is a block (exit 1), never a pass.
+    GateError            raised on purpose, with a message for a person: exit 1 (block)
+    +-- UsageError       bad command line or input: exit 2
+    |   +-- ConfigError  invalid configuration (file, key, expected, found)
+    +-- PublishError     one publishing step failed for good; `publish()` turns it into a
+                         warning, so it never changes the verdict
+
+Anything else that escapes a command is an internal failure, which is a block (exit 1), never a
+pass.
 With `GATE_DEBUG=1` the traceback of such a failure is printed too (`print_debug_traceback`).
 """
 
@@ -22,6 +28,10 @@ class UsageError(GateError):
 
 class ConfigError(UsageError):
     """The configuration is invalid. The message names the file, the key, expected and found."""
+
+
+class PublishError(GateError):
+    """One publishing step failed for good; the message says which call and why, for a warning."""
 
 
 def print_debug_traceback() -> None:

@@ -34,7 +34,7 @@ def expand(spec: str | Path) -> Inputs:
     found = Inputs()
     if is_glob(text):
         matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
-        files = [p for p in matches if p.is_file()]
+        files = [p for p in matches if not p.is_dir()]  # a FIFO too: the reader refuses it
         for folder in (p for p in matches if p.is_dir()):
             files.extend(sorted(folder.rglob("*.xml")))
         if not files:
@@ -43,7 +43,8 @@ def expand(spec: str | Path) -> Inputs:
         return found
     path = Path(text)
     if path.is_dir():
-        found.files = sorted(p for p in path.rglob("*.xml") if p.is_file())
+        # not only regular files: a FIFO or device named *.xml is refused by the reader, by name
+        found.files = sorted(p for p in path.rglob("*.xml") if not p.is_dir())
         if not found.files:
             found.errors.append(f"{text}: the folder contains no *.xml file")
     elif path.exists():

@@ -19,7 +19,9 @@ from gate.config.schema import GateConfig
 from gate.errors import print_debug_traceback
 from gate.inputs import is_glob
 from gate.junit import JUnitData, expand, read_junit
+from gate.junit.mask import Masker
 from gate.junit.merged import write_merged
+from gate.junit.source import UnsafeOrUnreadable
 from gate.model import GateResult, Outcome, RunStatus, SuiteResult, SuiteRun, Totals, Verdict
 from gate.policy import combine, judge_suite
 from gate.redact import Redactor
@@ -41,6 +43,7 @@ def decide(
     target: str | None,
     stress: dict[str, Any] | None = None,
     duration_s: float = 0.0,
+    cold_start: dict[str, Any] | None = None,
 ) -> GateResult:
     """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""
     redact = Redactor(config.secret_values)
@@ -74,6 +77,7 @@ def decide(
         suites=suites,
         stress=stress,
         duration_s=duration_s or sum(s.duration_s for s in suites),
+        cold_start=cold_start,
     )
 
 
@@ -93,8 +97,9 @@ def emit(
         write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
         junit_dir = out_dir / "junit"
         junit_dir.mkdir(parents=True, exist_ok=True)
-        _copy_suite_files(runs, junit_dir)
-        write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for)
+        masker = Masker.for_values(secrets)  # None: no configured value, plain copies
+        _copy_suite_files(runs, junit_dir, masker)
+        write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for, masker=masker)
         _drop_spools(runs)
         print_summary(result, secrets=secrets)
     except BaseException:
@@ -160,8 +165,11 @@ def _spool_for(path: Path) -> Path | None:
     return spool
 
 
-def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path) -> None:
+def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path, masker: Masker | None) -> None:
     """Copy each suite's input files as `SUITE.xml` (`SUITE-2.xml`, ... when several).
+
+    With configured secrets (`masker`), every copy has them masked; a non-regular input (FIFO,
+    device) is never copied.
 
     Files an earlier run left in `junit_dir` are removed (never one of this run's inputs), so
     the folder never mixes two runs' suites.
@@ -178,9 +186,14 @@ def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path) -> None:
             written.add(target)
             try:
                 if target.exists() and target.samefile(file):
+                    if masker is not None:  # the input is the copy: mask it where it is
+                        masker.copy_file(file, target)
                     continue
-                shutil.copyfile(file, target)
-            except OSError as exc:
+                if masker is not None:
+                    masker.copy_file(file, target)
+                else:
+                    shutil.copyfile(file, target)
+            except (OSError, UnsafeOrUnreadable) as exc:
                 print(f"gate: could not copy {file} to {target}: {exc}", file=sys.stderr)
     for stale in junit_dir.glob("*.xml"):
         if stale not in written and stale.resolve() not in inputs:

@@ -6,12 +6,14 @@ Users' own E2E tests and the built-in check modules use the same fixtures:
 - `base_url`: the target (`--gate-target URL`, else `$GATE_TARGET_URL`, else `target` in config);
 - `http`: an `httpx.Client` bound to `base_url` with the `[auth]` headers; `http_as("bob")` one
   for a named identity of `[auth.identities]`, `http_as(auth=False)` an anonymous one;
-- `ws_connect(path, identity=None, auth="header")`: a WebSocket whose failures say the close
-  code and reason.
+- `ws_connect(path, identity=None, auth="header", headers=None)`: a WebSocket whose failures say
+  the close code and reason;
+- `gate_session`: the run's `CheckSession` (identities that log in do so once per process).
 
 Markers `p1`..`p6` become the JUnit property `priority`. Everything a failure prints is redacted
-(configured secrets and credential shapes). A test that passed only because a network-level error
-was retried gets a Surefire-style `<flakyFailure>` element, which the JUnit reader counts as flaky.
+(configured secrets, login tokens, secret captures and credential shapes). A test that passed
+only because a network-level error was retried gets a Surefire-style `<flakyFailure>` element,
+which the JUnit reader counts as flaky.
 
 The plugin is inert in test runs that use none of it: no option, no fixture, no change.
 """
@@ -35,8 +37,9 @@ import pytest
 from _pytest.junitxml import xml_key
 
 from gate.checks import NOTHING_CONFIGURED
-from gate.checks.client import DEFAULT_TIMEOUT_S, auth_headers, bearer_token, make_client
-from gate.checks.ws import WebSocket, open_socket, ws_url
+from gate.checks.client import DEFAULT_TIMEOUT_S
+from gate.checks.session import CheckSession, Secrets
+from gate.checks.ws import WebSocket
 from gate.config import GateConfig, load_config
 from gate.errors import ConfigError
 from gate.redact import Redactor
@@ -46,8 +49,11 @@ PACKAGE_DIR = Path(__file__).parent
 CHECKS_DIR = PACKAGE_DIR / "checks"
 
 _config_key = pytest.StashKey[GateConfig]()
-_redactor_key = pytest.StashKey[Redactor]()
+_secrets_key = pytest.StashKey[Secrets]()
+_session_key = pytest.StashKey[CheckSession]()
 _retries_key = pytest.StashKey[list[str]]()
+_renamed_key = pytest.StashKey[set[str]]()  # node ids the plugin gave their readable names
+_unconfigured_key = pytest.StashKey[list[str]]()  # built-in check kinds with nothing configured
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,6 +69,20 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if config.getoption("gate_config", None) or config.getoption("gate_target", None):
         gate_config_of(config)  # a bad configuration stops the run before any test
+    _keep_renamed_ids_whole(config)
+
+
+def _keep_renamed_ids_whole(config: pytest.Config) -> None:
+    """pytest writes a failing test's id relative to the working directory in its short summary
+    (`FAILED ../smoke.http::GET / -> 200`); the ids this plugin gives are names, not paths, and
+    are shown as they are, as in JUnit and the gate's reports."""
+    renamed = config.stash.setdefault(_renamed_key, set())
+    relative = config.cwd_relative_nodeid
+
+    def cwd_relative_nodeid(nodeid: Any) -> Any:  # a str (pytest 8) or a NodeId (pytest 9)
+        return nodeid if str(nodeid) in renamed else relative(nodeid)
+
+    config.cwd_relative_nodeid = cwd_relative_nodeid  # type: ignore[method-assign]
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -84,14 +104,29 @@ def target_of(config: pytest.Config) -> str | None:
     return target or gate_config_of(config).target
 
 
+def secrets_of(config: pytest.Config) -> Secrets:
+    """Configured secrets, plus login tokens and secret captures as checks obtain them."""
+    if _secrets_key not in config.stash:
+        initial = config.stash[_config_key].secret_values if _config_key in config.stash else ()
+        config.stash[_secrets_key] = Secrets(initial)
+    return config.stash[_secrets_key]
+
+
 def _redactor(config: pytest.Config) -> Redactor:
-    """Configured secrets (once the config is loaded) plus the credential shapes."""
-    if _redactor_key in config.stash:
-        return config.stash[_redactor_key]
+    """Every secret known so far plus the credential shapes."""
     if _config_key not in config.stash:
         return Redactor()
-    config.stash[_redactor_key] = Redactor(config.stash[_config_key].secret_values)
-    return config.stash[_redactor_key]
+    return secrets_of(config).redactor()
+
+
+def check_session_of(config: pytest.Config, base_url: str) -> CheckSession:
+    """The run's `CheckSession` (one per pytest process: logins happen once)."""
+    if _session_key not in config.stash:
+        gate = gate_config_of(config)
+        config.stash[_session_key] = CheckSession(
+            gate, base_url, timeout_s=_timeout(gate), secrets=secrets_of(config)
+        )
+    return config.stash[_session_key]
 
 
 # -- fixtures ----------------------------------------------------------------------------------
@@ -119,10 +154,18 @@ def base_url(pytestconfig: pytest.Config) -> str:
 
 
 def _record_retry(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    def record(message: str) -> None:
-        request.node.stash.setdefault(_retries_key, []).append(message)
+    return lambda message: record_retry(request.node, message)
 
-    return record
+
+def record_retry(item: pytest.Item, message: str) -> None:
+    """A network retry during `item`: a pass becomes flaky (also for work done in threads)."""
+    item.stash.setdefault(_retries_key, []).append(message)
+
+
+@pytest.fixture(scope="session")
+def gate_session(pytestconfig: pytest.Config, base_url: str) -> CheckSession:
+    """Identities (static and logged in), clients and sockets for the whole run."""
+    return check_session_of(pytestconfig, base_url)
 
 
 def _timeout(config: GateConfig) -> float:
@@ -131,25 +174,22 @@ def _timeout(config: GateConfig) -> float:
 
 @pytest.fixture
 def http_as(
-    request: pytest.FixtureRequest, gate_config: GateConfig, base_url: str
+    request: pytest.FixtureRequest, gate_session: CheckSession
 ) -> Iterator[Callable[..., httpx.Client]]:
-    """`http_as("bob")`: a client authenticated as a named identity of `[auth.identities]`;
-    `http_as(auth=False)` an anonymous one; `timeout_s=` overrides the request timeout."""
+    """`http_as("bob")`: a client authenticated as a named identity of `[auth.identities]`
+    (a login identity logs in once per run); `http_as(auth=False)` an anonymous one;
+    `timeout_s=` overrides the request timeout. A failed login fails the test with its reason."""
     clients: list[httpx.Client] = []
 
     def factory(
         identity: str | None = None, *, auth: bool = True, timeout_s: float | None = None
     ) -> httpx.Client:
         try:
-            headers = auth_headers(gate_config, identity) if auth else {}
-        except ConfigError as exc:
+            client = gate_session.client(
+                identity, auth=auth, timeout_s=timeout_s, on_retry=_record_retry(request)
+            )
+        except (ConfigError, AssertionError) as exc:
             pytest.fail(str(exc), pytrace=False)
-        client = make_client(
-            base_url,
-            headers,
-            timeout_s=timeout_s or _timeout(gate_config),
-            on_retry=_record_retry(request),
-        )
         clients.append(client)
         return client
 
@@ -165,10 +205,12 @@ def http(http_as: Callable[..., httpx.Client]) -> httpx.Client:
 
 
 @pytest.fixture
-def ws_connect(gate_config: GateConfig, base_url: str) -> Iterator[Callable[..., WebSocket]]:
-    """`ws_connect("/ws/agent", identity=None, auth="header"|"query"|"none")` -> `WebSocket`.
+def ws_connect(gate_session: CheckSession) -> Iterator[Callable[..., WebSocket]]:
+    """`ws_connect("/ws/agent", identity=None, auth="header"|"query"|"none", headers=None)`
+    -> `WebSocket`.
 
-    `auth="query"` sends the bearer token as `?token=...` (browsers cannot set headers).
+    `auth="query"` sends the bearer token as `?token=...` (browsers cannot set headers);
+    `headers` are further handshake headers.
     """
     opened: list[WebSocket] = []
 
@@ -178,19 +220,19 @@ def ws_connect(gate_config: GateConfig, base_url: str) -> Iterator[Callable[...,
         auth: Literal["header", "query", "none"] = "header",
         query_param: str = "token",
         open_timeout_s: float = 10.0,
+        headers: dict[str, str] | None = None,
     ) -> WebSocket:
-        headers: dict[str, str] = {}
-        query: dict[str, str] = {}
         try:
-            if auth == "header":
-                headers = auth_headers(gate_config, identity)
-            elif auth == "query":
-                token = bearer_token(gate_config, identity)
-                query = {query_param: token} if token else {}
+            socket = gate_session.socket(
+                path,
+                identity,
+                auth,
+                query_param,
+                headers=headers,
+                open_timeout_s=open_timeout_s,
+            )
         except ConfigError as exc:
             pytest.fail(str(exc), pytrace=False)
-        url = ws_url(base_url, path, query)
-        socket = open_socket(url, f"WS {path}", headers=headers, open_timeout_s=open_timeout_s)
         opened.append(socket)
         return socket
 
@@ -219,6 +261,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = keep
+        kinds = [getattr(item, "originalname", item.name).removeprefix("test_") for item in empty]
+        config.stash[_unconfigured_key] = kinds
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    """Say what pytest's "N deselected" is: built-in check kinds with nothing configured."""
+    kinds = config.stash.get(_unconfigured_key, [])
+    if not kinds:
+        return []
+    return [
+        f"deploy-gate: {len(kinds)} deselected = built-in check kinds with nothing configured "
+        f"({', '.join(kinds)}); they are neither tests nor skips"
+    ]
 
 
 def _nothing_configured(item: pytest.Item) -> bool:
@@ -315,6 +370,7 @@ def _rename_builtin(item: pytest.Item, report: pytest.TestReport) -> bool:
     kind = item.originalname.removeprefix("test_")
     label = item.callspec.id if hasattr(item, "callspec") else item.name
     report.nodeid = f"{suite}.{kind}::{label.replace('::', ': ')}"
+    item.config.stash.setdefault(_renamed_key, set()).add(report.nodeid)
     return True
 
 
@@ -327,6 +383,7 @@ def _rename_bundled(item: pytest.Item, report: pytest.TestReport) -> None:
     _, _, rest = report.nodeid.partition("::")
     if rest:
         report.nodeid = f"{module.__name__}::{rest}"
+        item.config.stash.setdefault(_renamed_key, set()).add(report.nodeid)
 
 
 def _mark_flaky(config: pytest.Config, report: pytest.TestReport, retries: list[str]) -> None:

@@ -59,6 +59,7 @@ def judge_suite(
         detail = clean_name(run.detail, redact) or "no detail given"  # one line, bounded
         findings.add(outcome, f"{what}: {detail}")
     _unreadable(data.errors, findings)
+    _nameless(data.nameless, findings)
 
     totals = Totals()
     buckets = _sort_cases(run.name, data.cases, policy.quarantine)
@@ -82,6 +83,7 @@ def judge_suite(
         problems=problems,
         reasons=[text for _, text in findings.items],
         blocking=own.blocking,
+        messages_cut=data.messages_cut,
     )
 
 
@@ -102,6 +104,16 @@ def _unreadable(errors: list[str], findings: _Findings) -> None:
         findings.add(Outcome.ERROR, f"{len(errors) - _NAMES_SHOWN} more inputs could not be read")
 
 
+def _nameless(count: int, findings: _Findings) -> None:
+    """Without names reruns cannot be told apart from other tests: say so (docs/junit.md)."""
+    if count:
+        findings.add(
+            Outcome.WARNED,
+            f"{_tests(count)} had no name (the producer wrote no name attribute): each is "
+            "counted as its own test, so reruns of them cannot be recognised",
+        )
+
+
 def _sort_cases(
     suite: str, cases: list[FoldedCase], quarantine: list[QuarantineEntry]
 ) -> dict[str, list[tuple[FoldedCase, str]]]:
@@ -120,7 +132,9 @@ def _sort_cases(
 def _matches(pattern: str, case: FoldedCase) -> bool:
     owner = case.id[: -len(case.name) - 2] if case.id.endswith(f"::{case.name}") else ""
     candidates = {case.id, case.name, f"{owner}.{case.name}" if owner else case.name}
-    return any(fnmatchcase(c, pattern) for c in candidates)
+    # Equal first: an id copied from a report (`test_x[a-b]`, `GET /?q=*`) matches itself even
+    # where `[`, `*` and `?` would be wildcards.
+    return pattern in candidates or any(fnmatchcase(c, pattern) for c in candidates)
 
 
 def _blocks(case: FoldedCase, policy: PolicyConfig) -> bool:

@@ -71,6 +71,54 @@ _PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+# Every pattern above needs one of these (lower-cased) words in the text. Most text (test names,
+# Java traces) has none, and 25 substring searches at C speed cost far less than 20 regex scans
+# (measured: 19 us -> ~2 us for a test name, 1.2 ms -> ~30 us for a 25-line trace). Only ASCII
+# text takes this shortcut: under IGNORECASE the regex engine also matches "ſ" (long s) to "s"
+# and "ı" (dotless i) to "i", which a lower-cased substring search would miss.
+_TRIGGERS = (
+    "authorization",
+    "cookie",
+    "api",
+    "bearer",
+    "://",
+    "passw",
+    "pwd",
+    "secret",
+    "token",
+    "access",
+    "private",
+    "session",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xox",
+    "akia",
+    "asia",
+    "aiza",
+    "sk-",
+    "npm_",
+    "pypi-",
+    "glpat-",
+    "sk_",
+    "rk_",
+    "sg.",
+    "hooks.slack.com",
+    "eyj",
+    "-----begin",
+)
+
+
+_TRIGGER = re.compile("|".join(re.escape(word) for word in _TRIGGERS))
+
+
+def _may_hold_credential(text: str) -> bool:
+    return not text.isascii() or _TRIGGER.search(text.lower()) is not None
+
+
 class Redactor:
     """Replaces configured secret values and common credential shapes with `***`.
 
@@ -90,6 +138,8 @@ class Redactor:
             return text
         if self._secrets is not None:
             text = self._secrets.sub(MASK, text)
+        if not _may_hold_credential(text):
+            return text
         for pattern in _PATTERNS:
             text = pattern.sub(_keep_prefix, text)
         return text

@@ -21,14 +21,18 @@ from gate.config.schema import SUITES, GateConfig
 from gate.errors import UsageError
 from gate.inputs import expand
 from gate.model import RunStatus, SuiteRun
-from gate.readiness import validate_target, wait_ready
+from gate.readiness import ColdStart, cold_start_junit, validate_target, wait_ready
 from gate.redact import Redactor
 from gate.suite_process import SuiteProcess, run_pytest
 
 if TYPE_CHECKING:
     from gate.stress import StressRun
 
-SMOKE_BLOCKED = "smoke blocked"  # the policy says "e2e: did not run: smoke blocked"
+# The policy says "e2e: did not run: smoke blocked (...)"; the rest says how to run them anyway.
+SMOKE_BLOCKED = (
+    "smoke blocked (to run e2e and stress anyway, set [policy] smoke_gates_rest = false "
+    "or pass `gate run --keep-going`)"
+)
 
 
 @dataclass(slots=True)
@@ -37,6 +41,7 @@ class RunnerResult:
 
     runs: list[SuiteRun] = field(default_factory=list)
     stress: dict[str, Any] | None = None
+    cold_start: dict[str, Any] | None = None
 
 
 def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[str]:
@@ -78,13 +83,16 @@ def run_suites(
     extra_junit: Sequence[str] = (),
     stream: TextIO | None = None,
     blocks: Callable[[SuiteRun], bool] | None = None,
+    keep_going: bool = False,
 ) -> RunnerResult:
     """Wait for the target, run `suites` (see `select_suites`) in order, add `extra_junit`.
 
     `blocks(run)` says whether a completed smoke run blocks on its own (the policy's answer);
     when it does, or smoke did not complete, e2e and stress are not run. Without `blocks`, only
-    a smoke run that did not complete stops them.
+    a smoke run that did not complete stops them. `keep_going` (or `[policy] smoke_gates_rest
+    = false`) runs them anyway: the verdict is the same block, with more learnt in one round.
     """
+    smoke_gates = config.policy.smoke_gates_rest and not keep_going
     target = validate_target(target)
     unknown = [name for name in suites if name not in SUITES]
     if unknown:
@@ -96,9 +104,19 @@ def run_suites(
     _forget_earlier_runs(out_dir)
     if suites:
         print(f"gate: waiting for {redactor(target)} to be ready", file=stream, flush=True)
+        cold = ColdStart()
         not_ready = wait_ready(
-            target, config.readiness, headers=auth_headers(config), redactor=redactor
+            target,
+            config.readiness,
+            headers=auth_headers(config),
+            redactor=redactor,
+            progress=lambda line: print(f"gate: {line}", file=stream, flush=True),
+            cold_start=cold,
         )
+        result.cold_start = cold.to_json()
+        cold_file = out_dir / "runs" / "cold_start.xml"
+        if cold_start_junit(cold, config.readiness, cold_file):
+            result.runs.append(SuiteRun("cold_start", junit=[cold_file]))
         if not_ready:
             result.runs.append(SuiteRun("readiness", status=RunStatus.TIMED_OUT, detail=not_ready))
             suites = []
@@ -112,7 +130,7 @@ def run_suites(
         else:
             run = _run_check_suite(name, config, config_path, target, out_dir, stream)
             result.runs.append(run)
-            smoke_blocked = name == "smoke" and _blocks(run, blocks)
+            smoke_blocked = smoke_gates and name == "smoke" and _blocks(run, blocks)
     result.runs += junit_runs(extra_junit)
     return result
 
@@ -120,6 +138,7 @@ def run_suites(
 def _forget_earlier_runs(out_dir: Path) -> None:
     """Remove this runner's files from an earlier run into the same folder, so that a suite
     that does not run this time cannot be mistaken for one that did."""
+    (out_dir / "runs" / "cold_start.xml").unlink(missing_ok=True)
     for name in [*SUITES, "e2e-flows"]:
         (out_dir / "runs" / f"{name}.xml").unlink(missing_ok=True)
         (out_dir / "logs" / f"{name}.log").unlink(missing_ok=True)
@@ -194,7 +213,13 @@ def _run_stress(
     redact = Redactor(config.secret_values)
     assert config.stress is not None  # select_suites keeps only configured suites
     deadline = stress_deadline_s(config.stress)
-    print(f"gate: stress: running (deadline {deadline:g} s)", file=stream, flush=True)
+    planned = config.stress.total_duration_s
+    print(
+        f"gate: stress: running for {planned:g} s; "
+        f"{deadline_text(config.stress, deadline)} stops it if it hangs",
+        file=stream,
+        flush=True,
+    )
     started = time.monotonic()
     outcome = run_stress_bounded(
         config.stress,
@@ -226,7 +251,7 @@ def junit_runs(patterns: Sequence[str]) -> list[SuiteRun]:
     should have written it probably did not run.
     """
     runs: list[SuiteRun] = []
-    taken = set(SUITES) | {"readiness"}
+    taken = set(SUITES) | {"readiness", "cold_start"}
     for pattern in patterns:
         files = expand(pattern).files
         if not files:

@@ -116,7 +116,13 @@ class FakeGitHub:
 
     # -- seeding and faults ------------------------------------------------------------------
     def add_pull(
-        self, number: int, head_sha: str, *, state: str = "open", fork: bool = False
+        self,
+        number: int,
+        head_sha: str,
+        *,
+        state: str = "open",
+        fork: bool = False,
+        head_ref: str = "feature",
     ) -> None:
         head_repo = "someone/demo-fork" if fork else self.repository
         with self._lock:
@@ -125,6 +131,7 @@ class FakeGitHub:
                 "state": state,
                 "sha": head_sha,
                 "head_repo": head_repo,
+                "head_ref": head_ref,
             }
             self._state.comments.setdefault(number, [])
 
@@ -136,6 +143,28 @@ class FakeGitHub:
                 "environment": environment,
             }
             self._state.deployment_statuses.setdefault(deployment_id, [])
+
+    def add_deployment_status(
+        self, deployment_id: int, state: str, environment_url: str | None = None
+    ) -> None:
+        """A status someone else posted (the deploy job), newest first as GitHub lists them."""
+        with self._lock:
+            self._state.next_id += 1
+            status = {"id": self._state.next_id, "state": state, "description": "deployed"}
+            if environment_url:
+                status["environment_url"] = environment_url
+            self._state.deployment_statuses[deployment_id].insert(0, status)
+
+    def add_commit(self, sha: str) -> None:
+        """A commit that exists but has no status yet (unknown shas answer 422)."""
+        with self._lock:
+            self._state.commits.add(sha)
+
+    def add_commit_status(self, sha: str, context: str, state: str) -> None:
+        with self._lock:
+            self._state.next_id += 1
+            status = {"id": self._state.next_id, "context": context, "state": state}
+            self._state.commit_statuses.setdefault(sha, []).insert(0, status)
 
     def add_comment(self, issue: int, body: str, user: str = "someone") -> dict[str, Any]:
         with self._lock:
@@ -367,6 +396,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repository", default=REPO)
     parser.add_argument("--pull", action="append", default=[], help="NUMBER:HEAD_SHA")
     parser.add_argument("--deployment", action="append", default=[], help="ID:SHA[:ENVIRONMENT]")
+    parser.add_argument(
+        "--status", action="append", default=[], help="SHA:CONTEXT:STATE (a commit status)"
+    )
     args = parser.parse_args(argv)
     fake = FakeGitHub(args.repository, port=args.port)
     for spec in args.pull:
@@ -375,6 +407,9 @@ def main(argv: list[str] | None = None) -> None:
     for spec in args.deployment:
         parts = spec.split(":")
         fake.add_deployment(int(parts[0]), parts[1], *(parts[2:3]))
+    for spec in args.status:
+        sha, context, state = spec.rsplit(":", 2)
+        fake.add_commit_status(sha, context, state)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with fake:

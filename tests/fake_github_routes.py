@@ -23,7 +23,18 @@ class State:
     deployment_statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     commit_statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    commits: set[str] = field(default_factory=set)  # shas that exist besides those seeded
     next_id: int = 1000
+
+    def knows(self, sha: str) -> bool:
+        """Whether the commit exists: seeded, a PR head, deployed, or already given statuses."""
+        return (
+            sha in self.commits
+            or sha in self.commit_statuses
+            or any(p["sha"] == sha for p in self.pulls.values())
+            or any(d["sha"] == sha for d in self.deployments.values())
+            or any(r["head_sha"] == sha for r in self.check_runs.values())
+        )
 
 
 def create_comment(state: State, issue: int, body: str, user: str) -> dict[str, Any]:
@@ -148,19 +159,48 @@ def _delete_comment(ctx: Ctx) -> Answer:
 
 def _pull_json(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     repo = ctx.repository
+    ref = p.get("head_ref", "feature")
     return {
         "number": p["number"],
         "state": p["state"],
         "url": f"{ctx.repo_url()}/pulls/{p['number']}",
         "html_url": f"https://github.com/{repo}/pull/{p['number']}",
-        "head": {"sha": p["sha"], "ref": "feature", "repo": {"full_name": p["head_repo"]}},
+        "head": {
+            "sha": p["sha"],
+            "ref": ref,
+            "label": f"{p['head_repo'].split('/')[0]}:{ref}",
+            "repo": {"full_name": p["head_repo"]},
+        },
         "base": {"sha": "0" * 40, "ref": "main", "repo": {"full_name": repo}},
     }
 
 
 def _commit_pulls(ctx: Ctx) -> Answer:
+    """Like GitHub: a fork's head commit is not in the base repository, so its PR is not found."""
     sha = ctx.args[0]
-    return 200, [_pull_json(ctx, p) for p in ctx.state.pulls.values() if p["sha"] == sha], {}
+    found = [
+        _pull_json(ctx, p)
+        for p in ctx.state.pulls.values()
+        if p["sha"] == sha and p["head_repo"] == ctx.repository
+    ]
+    return 200, found, {}
+
+
+def _get_pull(ctx: Ctx) -> Answer:
+    p = ctx.state.pulls.get(int(ctx.args[0]))
+    return (200, _pull_json(ctx, p), {}) if p else (404, {"message": "Not Found"}, {})
+
+
+def _list_pulls(ctx: Ctx) -> Answer:
+    """`?head=owner:branch&state=open|closed|all`."""
+    head, state = ctx.query.get("head"), ctx.query.get("state", "open")
+    found = [
+        _pull_json(ctx, p)
+        for p in ctx.state.pulls.values()
+        if (state == "all" or p["state"] == state)
+        and (head is None or _pull_json(ctx, p)["head"]["label"] == head)
+    ]
+    return ctx.page(found, f"/repos/{ctx.repository}/pulls")
 
 
 def _description_ok(body: dict[str, Any]) -> bool:
@@ -217,6 +257,33 @@ def _list_commit_statuses(ctx: Ctx) -> Answer:
     return 200, ctx.state.commit_statuses.get(ctx.args[0], []), {}
 
 
+def _no_commit(sha: str) -> Answer:
+    return 422, {"message": f"No commit found for SHA: {sha}"}, {}
+
+
+def _combined_status(ctx: Ctx) -> Answer:
+    """The latest status of each context (GitHub's combined status), worst state overall."""
+    sha = ctx.args[0]
+    if not ctx.state.knows(sha):
+        return _no_commit(sha)
+    latest: dict[str, dict[str, Any]] = {}
+    for status in ctx.state.commit_statuses.get(sha, []):  # newest first
+        latest.setdefault(status["context"], status)
+    states = {s["state"] for s in latest.values()}
+    overall = next(
+        (s for s in ("failure", "error", "pending") if s in states),
+        "success" if states else "pending",
+    )
+    overall = "failure" if overall == "error" else overall
+    body = {
+        "state": overall,
+        "sha": sha,
+        "total_count": len(latest),
+        "statuses": list(latest.values()),
+    }
+    return 200, body, {}
+
+
 def _check_output_ok(output: Any) -> str | None:
     if output is None:
         return None
@@ -266,6 +333,8 @@ def _update_check_run(ctx: Ctx) -> Answer:
 
 
 def _list_check_runs(ctx: Ctx) -> Answer:
+    if not ctx.state.knows(ctx.args[0]):
+        return _no_commit(ctx.args[0])
     name = ctx.query.get("check_name")
     runs = [
         _check_json(ctx, r)
@@ -293,6 +362,17 @@ def _get_deployment(ctx: Ctx) -> Answer:
     )
 
 
+def _list_deployments(ctx: Ctx) -> Answer:
+    """Newest first, like GitHub; `?environment=` and `?sha=` filter."""
+    env, sha = ctx.query.get("environment"), ctx.query.get("sha")
+    found = [
+        {**d, "url": f"{ctx.repo_url()}/deployments/{d['id']}"}
+        for d in sorted(ctx.state.deployments.values(), key=lambda d: -int(d["id"]))
+        if (env is None or d["environment"] == env) and (sha is None or d["sha"] == sha)
+    ]
+    return ctx.page(found, f"/repos/{ctx.repository}/deployments")
+
+
 ROUTES: list[tuple[str, str, str | None, Any]] = [
     ("GET", r"/issues/(\d+)/comments", None, _list_comments),
     ("POST", r"/issues/(\d+)/comments", "pull-requests", _post_comment),
@@ -300,6 +380,10 @@ ROUTES: list[tuple[str, str, str | None, Any]] = [
     ("PATCH", r"/issues/comments/(\d+)", "pull-requests", _edit_comment),
     ("DELETE", r"/issues/comments/(\d+)", "pull-requests", _delete_comment),
     ("GET", r"/commits/([0-9A-Za-z]+)/pulls", None, _commit_pulls),
+    ("GET", r"/pulls", None, _list_pulls),
+    ("GET", r"/pulls/(\d+)", None, _get_pull),
+    ("GET", r"/deployments", None, _list_deployments),
+    ("GET", r"/commits/([0-9A-Za-z]+)/status", None, _combined_status),
     ("GET", r"/deployments/(\d+)", None, _get_deployment),
     ("GET", r"/deployments/(\d+)/statuses", None, _list_deployment_statuses),
     ("POST", r"/deployments/(\d+)/statuses", "deployments", _post_deployment_status),

@@ -23,6 +23,7 @@ from gate.config.publish import ALL_SURFACES
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
+REQUIRE = ROOT / "require" / "action.yml"  # `deploy-gate/deploy-gate/require@v1`
 WORKFLOWS = sorted([*ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("examples/workflows/*.yml")])
 TEST_YAML = sorted(ROOT.glob("tests/act/**/*.yml"))  # test-only workflow and stand-in actions
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
@@ -40,6 +41,7 @@ INPUTS = [
     "working-directory",
     "merge",  # added beyond the contract (docs/design.md), which allows more inputs
     "requirements",
+    "result",
 ]
 OUTPUTS = ["verdict", "outcome", "tests", "failed", "result-path", "summary-path", "comment-url"]
 
@@ -83,9 +85,10 @@ def test_publish_runs_after_a_block_and_the_job_fails_last() -> None:
 # --- schemas and script injection --------------------------------------------------------------
 
 
-def test_action_validates_against_the_github_actions_schema() -> None:
+@pytest.mark.parametrize("action", [ACTION, REQUIRE], ids=lambda p: str(p.relative_to(ROOT)))
+def test_action_validates_against_the_github_actions_schema(action: Path) -> None:
     proc = subprocess.run(
-        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-actions", str(ACTION)],
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-actions", str(action)],
         capture_output=True,
         text=True,
         check=False,
@@ -104,23 +107,35 @@ def test_workflow_validates_against_the_github_workflows_schema(workflow: Path) 
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_the_require_action_passes_inputs_through_the_environment() -> None:
+    doc = load(REQUIRE)
+    assert list(doc["inputs"]) == ["environment", "sha", "wait", "github-token"]
+    assert doc["inputs"]["environment"]["required"] is True
+    assert doc["inputs"]["wait"]["default"] == "0"
+    [_, run] = [step for _, step in run_steps(doc)]
+    assert "-m gate" in run["run"]
+    assert "require" in run["run"]
+
+
 def test_the_examples_are_all_there() -> None:
     names = {p.name for p in WORKFLOWS if p.parent.name == "workflows" and "examples" in p.parts}
     assert {"post-deploy.yml", "pr-preview.yml", "manual-rerun.yml", "stress-sharded.yml"} <= names
+    assert {"promotion.yml", "fork-pr-gate.yml", "fork-pr-publish.yml"} <= names
     post = load(ROOT / "examples/workflows/post-deploy.yml")
     assert list(post["on"]) == ["deployment_status"]
     assert post["jobs"]["gate"]["if"] == "github.event.deployment_status.state == 'success'"
     rerun = load(ROOT / "examples/workflows/manual-rerun.yml")
     assert set(rerun["on"]["workflow_dispatch"]["inputs"]) == {
-        "target",
+        "deployment-id",
         "environment",
+        "target-url",
         "suites",
         "pr-number",
     }
 
 
 @pytest.mark.parametrize(
-    "path", [ACTION, *WORKFLOWS, *TEST_YAML], ids=lambda p: str(p.relative_to(ROOT))
+    "path", [ACTION, REQUIRE, *WORKFLOWS, *TEST_YAML], ids=lambda p: str(p.relative_to(ROOT))
 )
 def test_no_expression_is_spliced_into_a_script(path: Path) -> None:
     """`${{ }}` inside `run:` is pasted into the shell text before it runs: script injection.

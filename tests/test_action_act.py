@@ -316,22 +316,58 @@ def test_a_fork_pr_degrades_to_the_step_summary(
     assert "deploy-gate: pass" in run.summary
 
 
-def test_manual_rerun_with_inputs(
+def rerun(tmp_path: Path, act_env: dict[str, Path], fake: FakeGitHub, **inputs: str) -> ActRun:
+    repo = make_repo(tmp_path / "repo", EXAMPLES / "manual-rerun.yml")
+    event = payload("workflow_dispatch")
+    event["inputs"] = inputs
+    return run_act(
+        repo,
+        "workflow_dispatch",
+        event,
+        **act_env,
+        env=gate_env(fake),
+        token=FakeGitHub.WRITE_TOKEN,
+    )
+
+
+def test_a_rerun_of_deployment_42_posts_on_its_sha(
     tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
 ) -> None:
-    github.add_pull(9, head_sha="f" * 40)
-    repo = make_repo(tmp_path / "repo", EXAMPLES / "manual-rerun.yml")
+    """Issue 13: the deployment's sha, environment and URL, not the dispatch's branch head."""
     with launch(token=DEMO_TOKEN) as url:
-        event = payload("workflow_dispatch", inputs__target=url)
-        event["inputs"]["pr-number"] = "9"
-        run = run_act(
-            repo,
-            "workflow_dispatch",
-            event,
-            **act_env,
-            env=gate_env(github),
-            token=FakeGitHub.WRITE_TOKEN,
-        )
+        github.add_deployment_status(42, "success", url)
+        run = rerun(tmp_path, act_env, github, **{"deployment-id": "42", "suites": "smoke"})
+    assert run.job_result == "success", run.tail()
+    assert run.outputs("gate")["verdict"] == "pass"
+    assert f"--target {url}" in run.messages()  # the deployment's environment_url
+    assert f"re-judging deployment 42 (staging) of {SHA}" in run.messages()
+    assert [s["context"] for s in github.commit_statuses(SHA)] == ["deploy-gate/staging"]
+    assert list(github.snapshot()["commit_statuses"]) == [SHA]  # nothing on the branch head
+    [check] = github.check_runs()
+    assert check["head_sha"] == SHA
+    newest = github.deployment_statuses(42)[0]
+    assert (newest["state"], newest["environment_url"]) == ("success", url)
+    assert len(github.comments(7)) == 1  # the pull request of the deployed commit
+
+
+def test_a_rerun_of_an_unknown_deployment_fails_the_check_naming_it(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    run = rerun(tmp_path, act_env, github, **{"deployment-id": "404"})
+    assert run.job_result == "failure", run.tail()
+    assert run.step_results().get("gate/check") == "failure"
+    assert "deployment 404 was not found in octo/shop" in run.messages()
+    assert github.count("POST", r".") == 0
+
+
+def test_manual_rerun_of_a_url_for_a_pull_request(
+    tmp_path: Path, act_env: dict[str, Path], github: FakeGitHub
+) -> None:
+    """An ad-hoc URL with pr-number: the comment on that PR, statuses on its head."""
+    github.add_pull(9, head_sha="f" * 40)
+    with launch(token=DEMO_TOKEN) as url:
+        inputs = {"target-url": url, "environment": "qa", "suites": "smoke", "pr-number": "9"}
+        run = rerun(tmp_path, act_env, github, **inputs)
     assert run.job_result == "success", run.tail()
     outputs = run.outputs("gate")
     assert outputs["verdict"] == "pass"
@@ -340,13 +376,12 @@ def test_manual_rerun_with_inputs(
     assert len(github.comments(9)) == 1  # the PR named in the inputs
     assert outputs["comment-url"] == comment_url(9, github.comments(9)[0])
     assert github.comments(7) == []
-    # The `environment` input (qa in the payload) names the status and the check run.
-    contexts = [
-        st["context"] for sts in github.snapshot()["commit_statuses"].values() for st in sts
-    ]
-    assert contexts == ["deploy-gate/qa"]
+    # The `environment` input names the status and the check run; both on the PR's head.
+    assert list(github.snapshot()["commit_statuses"]) == ["f" * 40]
+    assert [s["context"] for s in github.commit_statuses("f" * 40)] == ["deploy-gate/qa"]
     [check] = github.check_runs()
     assert "(qa)" in check["output"]["title"]
+    assert check["head_sha"] == "f" * 40
 
 
 STRESS_CONFIG = """

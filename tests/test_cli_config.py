@@ -150,3 +150,64 @@ def test_literal_bearer_tokens_are_secrets_too() -> None:
         env={},
     )
     assert {"literal-tok-1", "literal-tok-2"} <= config.secret_values
+
+
+FIRST_HOUR_TOML = """\
+target = "${STAGING_URL}"
+[[smoke.http]]
+path = "/"
+[[smoke.http]]
+path = "/health"
+[[smoke.http]]
+path = "/version"
+status = "200"
+[stress]
+duration_s = 4
+rate = 0
+connections = 5
+requests = [{ path = "/a" }, { path = "/a" }]
+[stress.thresholds]
+http_req_duration = ["p(95)<500", "p95<500"]
+"""
+
+
+def test_every_problem_in_one_message_at_the_keys_as_written(tmp_path: Path) -> None:
+    """The first-hour report (issue 15): one round, keys as written, positions counted, no
+    dumps of whole tables."""
+    cfg = tmp_path / "gate.toml"
+    cfg.write_text(FIRST_HOUR_TOML)
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg, env={})
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{cfg}: invalid configuration (5 problems):"
+    assert lines[1:] == [
+        "  - key 'target' uses ${STAGING_URL}, but the environment variable STAGING_URL is not "
+        "set; set it (in Actions: `env: STAGING_URL: ${{ secrets.STAGING_URL }}`) or write "
+        "${STAGING_URL:-default}",
+        "  - key 'smoke.http[2].status': input should be a valid integer; found '200' (str) "
+        "(0-based: http[2] is the 3rd entry)",
+        "  - key 'stress.rate': input should be greater than 0; found 0 (int)",
+        "  - key 'stress.requests': two requests share the endpoint name 'GET /a'; set `name`",
+        "  - key 'stress.thresholds.http_req_duration[1]': 'p95<500': unknown aggregation 'p95' "
+        "(expected avg, min, max, med, count, rate or p(N), e.g. p(95)) "
+        "(0-based: http_req_duration[1] is the 2nd entry)",
+    ]
+
+
+def test_threshold_problems_of_several_metrics_come_together() -> None:
+    thresholds = {"http_req_failed": ["p(95)<0.01"], "http_req_duration": ["rate<1"]}
+    with pytest.raises(ConfigError) as info:
+        validate_config({"stress": {"rate": 0, "thresholds": thresholds}}, env={})
+    assert str(info.value).splitlines()[1:] == [
+        "  - key 'stress.rate': input should be greater than 0; found 0 (int)",
+        "  - key 'stress.thresholds': 'http_req_failed': 'p(95)<0.01': aggregation 'p(95)' does "
+        "not apply to a rate metric (allowed: rate); 'http_req_duration': 'rate<1': aggregation "
+        "'rate' does not apply to a trend metric (allowed: avg, min, max, med, count, p(N))",
+    ]
+
+
+def test_a_model_level_problem_carries_no_dump_of_the_table() -> None:
+    quarantine = [{"id": "t::a", "reason": "r"}, {"id": "t::a", "reason": "r"}]
+    with pytest.raises(ConfigError) as info:
+        validate_config({"policy": {"quarantine": quarantine}}, source="gate.toml", env={})
+    assert str(info.value).splitlines()[1] == "  - key 'policy': quarantine lists 't::a' twice"

@@ -388,3 +388,41 @@ def test_launch_gives_up_on_a_silent_service_and_stops_it(
     pid = int((tmp_path / "pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_login_exchanges_the_users_secret_for_a_session_token(url: str) -> None:
+    with client(url, token=None) as anonymous:
+        bad = anonymous.post("/auth/token", json={"username": "bob", "password": ALICE})
+        good = anonymous.post("/auth/token", json={"username": "bob", "password": BOB})
+    assert bad.status_code == 401
+    assert "invalid username or password" in bad.json()["error"]
+    body = good.json()
+    assert body["user"] == "bob"
+    assert body["user_id"].startswith("user_")
+    assert body["access_token"].startswith("sess-")
+    with client(url, body["access_token"]) as session:
+        assert session.get("/api/me").json() == {"user": "bob"}
+    with ws(url, body["access_token"]) as conn:
+        events = run_events(conn)
+    assert {e["user_id"] for e in events} == {body["user_id"]}
+
+
+def test_a_reconnected_client_resumes_its_own_run_only(url: str) -> None:
+    with ws(url, ALICE) as conn:
+        run_id = run_events(conn)[0]["run_id"]
+    with ws(url, ALICE) as again:
+        again.send(json.dumps({"type": "resume", "run_id": run_id}))
+        replayed = [receive(again) for _ in range(6)]
+    assert {e["run_id"] for e in replayed} == {run_id}
+    assert replayed[-1]["type"] == "agent_completed"
+    with ws(url, BOB) as other:
+        other.send(json.dumps({"type": "resume", "run_id": run_id}))
+        assert receive(other)["type"] == "error"
+
+
+def test_search_is_rate_limited_with_retry_after(alice: httpx.Client) -> None:
+    answers = [alice.get("/api/search", params={"q": "x"}) for _ in range(30)]
+    limited = [r for r in answers if r.status_code == 429]
+    assert answers[0].status_code == 200
+    assert limited
+    assert limited[0].headers["Retry-After"] == "1"

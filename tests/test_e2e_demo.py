@@ -40,12 +40,16 @@ def test_bundled_e2e_passes_with_flows_and_tiered_user_tests(tmp_path: Path) -> 
     flows = {c.name for c in run.cases if c.classname == "e2e.flow"}
     assert "agent run streams the five events" in flows
     assert "two users' agent events do not cross" in flows
+    assert "a logged-in user's agent events are theirs, also after a reconnect" in flows
     tiers = {c.properties.get("priority") for c in run.cases if c.classname.startswith("gate.")}
     assert tiers == {"p1", "p2", "p3", "p4", "p5", "p6"}
     assert not [c for c in run.cases if c.outcome != "passed"]
     for token in TOKENS.values():
         assert token not in run.xml
         assert token not in run.output
+    # bob logs in, and the ownership flow captures a session token: neither may be shown
+    assert "sess-" not in run.xml
+    assert "sess-" not in run.output
 
 
 @pytest.mark.parametrize(
@@ -102,3 +106,9 @@ def test_stuck_jobs_report_the_states_seen(tmp_path: Path) -> None:
     assert "saw queued -> running, still running after 5 s, expected completed" in message
     batch = run.case("batch of 10: at least 80% complete").message
     assert "0/10 completed (0%, required 80%): 10 running" in batch
+    failing = run.case("a failing job reports its exit code").message
+    assert "still running after 4 s" in failing
+    # one after another, the three stuck flows take at least 5 + 4 + 5 s; side by side they
+    # take about the longest deadline (5 s), whichever flow's test happens to do the waiting
+    flows = [c for c in run.cases if c.classname == "e2e.flow"]
+    assert sum(c.time for c in flows) < 14

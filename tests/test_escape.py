@@ -20,6 +20,7 @@ from gate.reports.escape import (
     fence_for,
     fenced,
     html_text,
+    md_code,
     md_inline,
     neutralise,
     no_log_commands,
@@ -52,6 +53,7 @@ HOSTILE = [
     "> not a quote",
     "@octocat please look",
     "fixes #1 and GH-2",
+    "$\\color{red}{\\text{PASSED}}$ and $$x$$",
     "&amp; &lt;already escaped&gt;",
     "back\\slash\\",
     "~~strike~~ {curly} (paren) +plus+ !bang :colon:",
@@ -71,6 +73,12 @@ def test_md_inline_renders_as_the_literal_text(text: str) -> None:
     assert _visible(rendered) == f"x {text}"
 
 
+def test_md_inline_escapes_every_dollar_so_github_math_never_opens() -> None:
+    # cmark-gfm here has no math extension; GitHub's renderer has: no `$` may stay unescaped.
+    escaped = md_inline("$\\color{red}{ok}$ costs $$5$$")
+    assert re.search(r"(?<!\\)\$", escaped) is None, escaped
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 def test_md_inline_is_one_table_cell(text: str) -> None:
     rendered = render(f"| a | b |\n|---|---|\n| {md_inline(text)} | z |\n")
@@ -88,6 +96,34 @@ def test_html_text_inside_summary_shows_the_literal_text(text: str) -> None:
     assert "<" not in summary.group(1)
     assert _visible(summary.group(1)) == text
     assert rendered.count("<details>") == rendered.count("</details>") == 1
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_md_code_renders_as_the_literal_text_in_a_code_span_or_as_text(text: str) -> None:
+    rendered = render(f"x {md_code(text)}")
+    assert re.fullmatch(r"<p>[^<]*(<code>[^<]*</code>)?[^<]*</p>\s*", rendered), rendered
+    assert _visible(rendered) == f"x {text}"
+
+
+@pytest.mark.parametrize("text", [*HOSTILE, "`tick` and `` two ``", "` lead", "a|b"])
+def test_md_code_in_a_cell_is_one_table_cell(text: str) -> None:
+    rendered = render(f"| a | b |\n|---|---|\n| {md_code(text, cell=True)} | z |\n")
+    cells = re.findall(r"<td>(.*?)</td>", rendered, flags=re.S)
+    assert len(cells) == 2, rendered
+    assert _visible(cells[0]) == text
+    assert _visible(cells[1]) == "z"
+
+
+def test_raw_markdown_stays_readable_where_nothing_needs_escaping() -> None:
+    """Issue 15: a raw summary.md read `http\\://127.0.0.1\\:46823` and `p\\(95\\)&lt;500`."""
+    plain = "p(95)<500 for test_foo_bar at 127.0.0.1:46823 (3 of 4): a & b > c"
+    assert md_inline(plain) == plain
+    assert md_code("http://127.0.0.1:46823") == "`http://127.0.0.1:46823`"
+    assert md_code("p(95)<500", cell=True) == "`p(95)<500`"
+    assert md_code("a|b", cell=True) == "`a\\|b`"
+    assert md_code("say `x`") == "`` say `x` ``"
+    assert md_inline("see http://x.example") == "see http\\://x.example"  # no autolink
+    assert html_text('p(95)<500 & "q"') == 'p(95)<500 & "q"'
 
 
 def test_mentions_and_issue_references_are_broken_by_a_joiner() -> None:

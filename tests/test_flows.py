@@ -175,7 +175,10 @@ def test_silent_socket_hits_the_deadline(tmp_path: Path) -> None:
 
 def test_crossed_events_fail_isolation(tmp_path: Path) -> None:
     message = _run(tmp_path, AGENT, Faults(cross=True)).case("isolation").message
-    assert "isolation: 'alice' received events of 2 owners (alice, bob at $.user)" in message
+    assert (
+        "isolation: events crossed users: 'alice' received events of 2 owners (alice, bob at "
+        "$.user)" in message
+    )
 
 
 def test_non_json_answer_names_content_type_and_excerpt(tmp_path: Path) -> None:
@@ -207,7 +210,7 @@ def test_unknown_capture_names_flow_step_and_capture() -> None:
 def test_capture_used_in_a_body_or_batch_is_checked_too() -> None:
     with pytest.raises(ConfigError, match="uses capture 'token'"):
         validate_config(_flow({"request": "POST /x", "json": {"t": "{token}"}}), env={})
-    with pytest.raises(ConfigError, match=r"batch\.over uses capture 'ids'"):
+    with pytest.raises(ConfigError, match=r"uses capture 'ids' in key 'batch\.over'"):
         validate_config(
             _flow({"batch": {"over": "ids", "poll": "GET /j/{id}", "success": ["ok"]}}), env={}
         )

@@ -249,6 +249,50 @@ def test_every_api_operation_is_valid(prism_url: str) -> None:
     assert len(proxy.exchanges) >= 9
 
 
+def test_rerun_and_require_reads_are_valid(prism_url: str) -> None:
+    """Issue 13's reads: a rerun's deployment, an environment's latest deployment, a pull
+    request and a fork's pull request by head; `gate require`'s combined status and check runs."""
+    with RecordingProxy(prism_url) as proxy:
+        gh = build_github("contract-test-token", proxy.url, budget=Budget(60), write_interval_s=0)
+        api = PyGithubApi(gh, "octo/demo")
+        api.get_deployment(42)
+        api.latest_deployment("staging")
+        api.get_pull(7)
+        api.pulls_for_head("someone:feature")
+        api.combined_statuses(SHA)
+        api.check_runs_named(SHA, "deploy-gate (staging)")
+        api.close()
+    _assert_all_valid(proxy.exchanges)
+    sent = {(e.method, e.path.split("?")[0]) for e in proxy.exchanges}
+    assert sent == {
+        ("GET", "/repos/octo/demo/deployments/42"),
+        ("GET", "/repos/octo/demo/deployments"),
+        ("GET", "/repos/octo/demo/pulls/7"),
+        ("GET", "/repos/octo/demo/pulls"),
+        ("GET", f"/repos/octo/demo/commits/{SHA}/status"),
+        ("GET", f"/repos/octo/demo/commits/{SHA}/check-runs"),
+    }
+
+
+def test_a_rerun_publishes_with_valid_operations(prism_url: str) -> None:
+    """A dispatch rerun of deployment 42: looked up, then published, every call valid."""
+    with RecordingProxy(prism_url) as proxy:
+        ctx = _context(
+            proxy.url,
+            event="workflow_dispatch",
+            pull_requests=(),
+            deployment_id=42,
+            resolve="deployment",
+        )
+        report = publish(
+            gate_result(), ctx, ["deployment-status", "commit-status"], options=OPTIONS
+        )
+    _assert_all_valid(proxy.exchanges)
+    assert not [w for w in report.warnings if "rerun" in w], report.warnings
+    sent = [(e.method, e.path.split("?")[0]) for e in proxy.exchanges]
+    assert sent[0] == ("GET", "/repos/octo/demo/deployments/42")
+
+
 def test_the_harness_catches_an_invalid_request(prism_url: str) -> None:
     """Without this, a Prism that accepted everything would make the tests above worthless."""
     with RecordingProxy(prism_url) as proxy:

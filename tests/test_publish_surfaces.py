@@ -116,7 +116,7 @@ def test_read_only_token_degrades_to_warnings_and_the_step_summary(
     summary = (tmp_path / "step_summary.md").read_text()
     assert "deploy-gate: block" in summary
     assert "Publishing notes" in summary
-    assert "pull-requests\\: write" in summary  # escaped for Markdown
+    assert "pull-requests: write" in summary  # a colon needs no escape in Markdown
     assert _outputs(tmp_path / "github_output")["verdict"] == "block"
 
 

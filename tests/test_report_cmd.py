@@ -241,3 +241,30 @@ def test_emit_failing_after_writing_leaves_no_result(
     assert main(["report", str(report), "--out", str(out)]) == 1
     assert "interrupted: block" in capsys.readouterr().err
     assert not (out / "result.json").exists()
+
+
+def test_report_says_which_config_and_no_target_and_one_duration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: `gate report` on an unrelated JUnit file read ./gate.toml silently, printed its
+    target and said "5 tests in 0.0 s" over a table that said 3.1 s."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GATE_CONFIG", raising=False)
+    timed = (
+        '<testcase classname="c" name="a" time="1.25"/>'
+        '<testcase classname="c" name="b" time="1.85"/>'
+    )
+    report = write(tmp_path / "unrelated.xml", timed)
+    assert main(["report", str(report), "--out", "out"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gate report: no configuration file (--config, $GATE_CONFIG, ")
+    assert "2 tests in 3.1 s" in out
+    assert "target" not in out
+    assert result_of(tmp_path / "out").target is None
+    assert "Target" not in (tmp_path / "out" / "summary.md").read_text()
+
+    (tmp_path / "gate.toml").write_text('target = "https://staging.example.com"\n')
+    assert main(["report", str(report), "--out", "out"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gate report: policy from gate.toml\n")
+    assert "staging.example.com" not in out

@@ -49,7 +49,7 @@ def test_result_json_is_exactly_to_json_with_stable_key_order(tmp_path: Path) ->
     assert data["schema"] == SCHEMA_VERSION
     assert list(data) == [
         "schema", "verdict", "outcome", "reasons", "target", "totals", "suites", "stress",
-        "duration_s",
+        "duration_s", "cold_start",
     ]  # fmt: skip
     assert "test_ünïcode[✓]" in text  # UTF-8, not \u escapes
     assert '\n  "verdict": "block",\n' in text  # indent 2

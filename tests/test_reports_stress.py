@@ -72,17 +72,17 @@ def with_stress(stress: dict[str, Any]) -> GateResult:
 def test_percentile_table_per_metric() -> None:
     md = render_markdown(with_stress(stress_summary()))
     assert "| Metric (ms) | Count | p50 | p90 | p95 | p99 | Max |" in md
-    assert "| http\\_req\\_duration | 6,000 | 4.2 | 9.0 | 12.5 | 131 | 1,002 |" in md
-    assert "| http\\_req\\_duration\\{name\\:/api/jobs\\} | 3,000 |" in md
-    assert "| ws\\_msg\\_rtt | 0 | – | – | – | – | – |" in md
-    assert "| http\\_req\\_failed | 1.25 % | 6,000 |" in md
+    assert "| `http_req_duration` | 6,000 | 4.2 | 9.0 | 12.5 | 131 | 1,002 |" in md
+    assert "| `http_req_duration{name:/api/jobs}` | 3,000 |" in md
+    assert "| `ws_msg_rtt` | 0 | – | – | – | – | – |" in md
+    assert "| `http_req_failed` | 1.25 % | 6,000 |" in md
 
 
 def test_thresholds_show_measured_value_against_limit() -> None:
     md = render_markdown(with_stress(stress_summary()))
-    assert "| ✅ | http\\_req\\_duration | p\\(95\\)&lt;500 | 12.5 ms |" in md
-    assert "| ❌ | http\\_req\\_failed | rate&lt;0.01 | 1.25 % |" in md
-    assert "| ⚠️ | ws\\_msg\\_rtt | p\\(99\\)&lt;200 | no samples (inconclusive) |" in md
+    assert "| ✅ | `http_req_duration` | `p(95)<500` | 12.5 ms |" in md
+    assert "| ❌ | `http_req_failed` | `rate<0.01` | 1.25 % |" in md
+    assert "| ⚠️ | `ws_msg_rtt` | `p(99)<200` | no samples (inconclusive) |" in md
 
 
 def test_counters_are_listed() -> None:
@@ -98,7 +98,7 @@ def test_saturation_abort_and_dropped_are_said_plainly() -> None:
     )
     assert "> ⚠️ The load generator saturated" in md
     assert "inconclusive" in md
-    assert "> ⛔ The run was aborted\\: p\\(99\\)&lt;200 abortOnFail" in md
+    assert "> ⛔ The run was aborted: p(99)<200 abortOnFail" in md
     assert "40 scheduled requests were dropped" in md
 
 
@@ -164,7 +164,7 @@ def test_malformed_stress_summary_does_not_break_the_report() -> None:
     }
     md = render_markdown(with_stress(broken))
     assert "### 📈 Stress" in md
-    assert "| y | – | – | – | – | – | – |" in md
+    assert "| `y` | – | – | – | – | – | – |" in md
     assert "| ⚠️ |  |  | no samples (inconclusive) |" in md
     out = io.StringIO()
     print_summary(with_stress(broken), out, env={})
@@ -254,11 +254,11 @@ def throughput_summary() -> dict[str, Any]:
 def test_rate_metrics_are_rendered_by_kind() -> None:
     """Failure rates are fractions (%); counters are throughput (requests per second)."""
     md = render_markdown(with_stress(throughput_summary()))
-    assert "| http\\_reqs | 5,096.5/s | 152,895 |" in md
-    assert "| dropped\\_iterations | 0.0/s | 0 |" in md
-    assert "| ws\\_session\\_failed | 50.00 % | 4 |" in md
-    assert "| http\\_req\\_failed | 1.25 % | 6,000 |" in md
-    assert "| ✅ | http\\_reqs | rate&gt;100 | 5,096.5/s |" in md
+    assert "| `http_reqs` | 5,096.5/s | 152,895 |" in md
+    assert "| `dropped_iterations` | 0.0/s | 0 |" in md
+    assert "| `ws_session_failed` | 50.00 % | 4 |" in md
+    assert "| `http_req_failed` | 1.25 % | 6,000 |" in md
+    assert "| ✅ | `http_reqs` | `rate>100` | 5,096.5/s |" in md
     assert "5096.50 %" not in md
 
 
@@ -282,8 +282,8 @@ SATURATION = (
 def test_saturation_reason_and_late_requests_are_shown_everywhere() -> None:
     result = with_stress(stress_summary(saturated=True, saturation_reason=SATURATION, late=720))
     md = render_markdown(result)
-    assert "> ⚠️ Why\\: generator saturated\\: 12% of requests started late" in md
-    assert "add shards \\(gate merge\\); 720 requests started late." in md
+    assert "> ⚠️ Why: generator saturated: 12% of requests started late" in md
+    assert "add shards (gate merge); 720 requests started late." in md
     plain = io.StringIO()
     print_summary(result, plain, env={})
     assert f"note: Why: {SATURATION}; 720 requests started late." in plain.getvalue()
@@ -297,3 +297,32 @@ def test_no_saturation_reason_when_the_generator_kept_up() -> None:
     md = render_markdown(with_stress(stress_summary(saturation_reason=None, late=3)))
     assert "Why" not in md
     assert "started late" not in md
+
+
+LONG_ENDPOINT = "GET /-/versions.json?with=a-very-long-query-string-that-no-column-fits"
+
+
+def test_terminal_latency_table_groups_by_endpoint_and_never_cuts_a_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15: the table showed `http_req_durati…-/versions.json}`."""
+    metrics = stress_summary()["metrics"]
+    metrics[f"http_req_duration{{endpoint:{LONG_ENDPOINT}}}"] = dict(
+        metrics["http_req_duration"], count=1234
+    )
+    result = with_stress(stress_summary(metrics=metrics))
+    plain = io.StringIO()
+    print_summary(result, plain, env={})
+    lines = plain.getvalue().splitlines()
+    at = lines.index(f"    {LONG_ENDPOINT}")  # the endpoint whole, under its metric
+    assert re.fullmatch(r"\s+1,234\s+4\.2\s+9\.0\s+12\.5\s+131\s+1,002", lines[at + 1])
+    assert re.fullmatch(r"    /api/jobs\s+3,000\s+5\.0.*", lines[at - 1])  # `{name:...}` too
+    assert re.fullmatch(r"  http_req_duration\s+6,000\s+4\.2.*", lines[at - 2])
+    assert "…" not in plain.getvalue()
+    monkeypatch.setenv("COLUMNS", "100")
+    rich = io.StringIO()
+    print_summary(result, rich, tty=True, env={})
+    text = re.sub(r"\x1b\[[0-9;]*m", "", rich.getvalue())
+    assert "…" not in text
+    first_column = "".join(line[:50] for line in text.splitlines() if "GET" in line or "-" in line)
+    assert LONG_ENDPOINT.replace(" ", "") in first_column.replace(" ", "")

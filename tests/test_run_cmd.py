@@ -28,12 +28,17 @@ def test_target_precedence_is_flag_then_env_then_config(
 ) -> None:
     monkeypatch.setenv("GATE_TARGET_URL", "env-not-a-url")
     assert main(["run", "--target", "cli-not-a-url"]) == 2
-    assert "'cli-not-a-url' is not a URL" in capsys.readouterr().err
+    assert "'cli-not-a-url' (from --target) is not a URL" in capsys.readouterr().err
     assert main(["run"]) == 2
-    assert "'env-not-a-url' is not a URL" in capsys.readouterr().err
+    assert (
+        "'env-not-a-url' (from the environment variable GATE_TARGET_URL) is not a URL"
+        in capsys.readouterr().err
+    )
     monkeypatch.delenv("GATE_TARGET_URL")
     assert main(["run"]) == 2
-    assert "'cfg-not-a-url' is not a URL" in capsys.readouterr().err
+    assert "'cfg-not-a-url' (from key 'target' in gate.toml) is not a URL" in (
+        capsys.readouterr().err
+    )
 
 
 def test_no_target_anywhere_says_how_to_set_one(

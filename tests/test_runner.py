@@ -112,7 +112,39 @@ def test_readiness_bad_status_shows_a_redacted_body_excerpt(demo: str) -> None:
     assert "attempts" in reason
 
 
-def test_run_suites_stops_at_readiness_with_one_reason(closed_port: int, tmp_path: Path) -> None:
+def test_readiness_shows_progress_and_names_a_path_that_only_404s(demo: str) -> None:
+    lines: list[str] = []
+    config = ReadinessConfig(path="/healthz", timeout_s=1.5, interval_s=0.2, request_timeout_s=0.5)
+    reason = wait_ready(demo, config, progress=lines.append, progress_every_s=0.3)
+    assert reason is not None
+    assert lines, "a wait of 1.5 s at 0.3 s per progress line printed nothing"
+    for line in lines:
+        assert re.fullmatch(r"readiness: GET /healthz -> 404 \(\d+ s of 1\.5 s\)", line), line
+    attempts = int(re.search(r"\((\d+) attempts", reason).group(1))  # type: ignore[union-attr]
+    assert len(lines) < attempts  # throttled: not one line per attempt
+    assert reason.startswith(f"GET {demo}/healthz: every answer within 1.5 s was 404 (")
+    assert "attempts): the service is up, but readiness.path '/healthz' is probably wrong; " in (
+        reason
+    )
+    assert reason.endswith(
+        'set [readiness] path to a path the app serves (e.g. "/"); last seen: status 404 '
+        '(expected 200), body: \'{"error": "GET /healthz: Not Found"}\''
+    )
+
+
+def test_readiness_progress_is_throttled_and_no_404_hint_without_a_404(closed_port: int) -> None:
+    lines: list[str] = []
+    url = f"http://127.0.0.1:{closed_port}"
+    reason = wait_ready(url, ReadinessConfig(**FAST), progress=lines.append, progress_every_s=60)
+    assert lines == []
+    assert reason is not None
+    assert "probably wrong" not in reason
+
+
+def test_run_suites_stops_at_readiness_with_one_reason(
+    closed_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gate.readiness.PROGRESS_EVERY_S", 0.3)
     config = validate_config({"readiness": {"path": "/health", **FAST}, "smoke": {}}, env={})
     out = io.StringIO()
     result = run_suites(
@@ -126,6 +158,7 @@ def test_run_suites_stops_at_readiness_with_one_reason(closed_port: int, tmp_pat
     assert [(r.name, r.status) for r in result.runs] == [("readiness", RunStatus.TIMED_OUT)]
     assert "connection refused" in result.runs[0].detail
     assert not (tmp_path / "runs").exists()
+    assert "gate: readiness: GET /health -> connection refused (" in out.getvalue()  # progress
 
 
 def test_run_suites_refuses_an_invalid_target(tmp_path: Path) -> None:
@@ -362,10 +395,31 @@ def test_smoke_blocking_skips_the_later_suites(
         runs, _ = gate_run(tmp_path, write_config(tmp_path, BASE_TOML), broken, monkeypatch)
     assert runs == [
         ("smoke", RunStatus.COMPLETED, ""),
-        ("e2e", RunStatus.NOT_RUN, "smoke blocked"),
+        (
+            "e2e",
+            RunStatus.NOT_RUN,
+            "smoke blocked (to run e2e and stress anyway, set [policy] smoke_gates_rest = false "
+            "or pass `gate run --keep-going`)",
+        ),
     ]
     assert not stale.exists()
     assert "status 500, expected 201" in (tmp_path / "out" / "runs" / "smoke.xml").read_text()
+
+
+def test_keep_going_or_smoke_gates_rest_false_runs_e2e_after_a_blocking_smoke(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relaxed = BASE_TOML.replace("[auth]", "[policy]\n    smoke_gates_rest = false\n    [auth]")
+    with launch(fault="http500", token="runner-token") as broken:
+        flag, _ = gate_run(
+            tmp_path, write_config(tmp_path, BASE_TOML), broken, monkeypatch, keep_going=True
+        )
+        keyed, _ = gate_run(tmp_path, write_config(tmp_path, relaxed), broken, monkeypatch)
+    for runs in (flag, keyed):
+        assert [(name, status) for name, status, _ in runs] == [
+            ("smoke", RunStatus.COMPLETED),
+            ("e2e", RunStatus.COMPLETED),
+        ]
 
 
 def test_e2e_past_its_timeout_is_reported_timed_out(
@@ -530,7 +584,10 @@ def test_a_hung_stress_run_is_timed_out_at_its_deadline_and_its_processes_stoppe
         "it and its worker processes were terminated"
     )
     assert result.stress is None
-    assert "gate: stress: running (deadline 4 s)" in stream.getvalue()
+    assert (
+        "gate: stress: running for 8 s; the stress deadline of 4 s stops it if it hangs"
+        in stream.getvalue()
+    )
     assert len(stopped) == 1
     assert _group_members(stopped[0]) == []  # the child and its workers are gone
 

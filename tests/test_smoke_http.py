@@ -190,3 +190,18 @@ def test_unknown_check_key_suggests_the_toml_spelling(tmp_path: Path) -> None:
     message = str(info.value)
     assert "unknown key 'smoke.http[0].jsn' (did you mean 'json'?)" in message
     assert "unknown key 'smoke.http[0].expect_jsn' (did you mean 'expect_json'?)" in message
+
+
+def test_pytest_output_names_failures_by_id_and_explains_deselected(smoke_run: Run) -> None:
+    """Issue 15: `FAILED ../smoke.http::...` when the working directory was elsewhere, and an
+    unexplained `2 deselected` (tls and websocket have nothing configured here)."""
+    failed = [line for line in smoke_run.output.splitlines() if line.startswith("FAILED ")]
+    assert failed, smoke_run.output
+    for line in failed:
+        assert line.startswith(("FAILED smoke.http::", "FAILED smoke.cors::")) or line.startswith(
+            ("FAILED smoke.security_headers::", "FAILED smoke.https_redirect::")
+        ), line
+    assert (
+        "deploy-gate: 2 deselected = built-in check kinds with nothing configured "
+        "(tls, websocket); they are neither tests nor skips" in smoke_run.output
+    )

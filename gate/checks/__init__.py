@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gate.checks.session import check_identity
 from gate.config import GateConfig
+from gate.config.keys import positions
 from gate.errors import ConfigError, UsageError
 
 CHECKS_DIR = Path(__file__).parent
@@ -28,7 +30,10 @@ def pytest_targets(suite: str, config: GateConfig) -> list[str]:
     path that does not exist, or a flow naming an unknown identity, is a `ConfigError` (exit 2).
     """
     if suite == "smoke":
-        return [str(SMOKE_MODULE)] if config.smoke is not None else []
+        if config.smoke is None:
+            return []
+        _check_smoke_identities(config)
+        return [str(SMOKE_MODULE)]
     if suite == "e2e":
         if config.e2e is None:
             return []
@@ -50,10 +55,19 @@ def _user_paths(config: GateConfig) -> list[Path]:
         if not path.exists():
             raise ConfigError(
                 f"{config.source}: key 'e2e.pytest[{index}]': {name!r} does not exist "
-                f"(looked at {path})"
+                f"(looked at {path}){positions(f'pytest[{index}]')}"
             )
         paths.append(Path(f"{path}::{selector}") if selector else path)
     return paths
+
+
+def _check_smoke_identities(config: GateConfig) -> None:
+    assert config.smoke is not None
+    used = [(f"http[{i}]", c.identity) for i, c in enumerate(config.smoke.http)]
+    used += [(f"websocket[{i}]", c.identity) for i, c in enumerate(config.smoke.websocket)]
+    used += [(f"rate_limit[{i}]", c.identity) for i, c in enumerate(config.smoke.rate_limit)]
+    for where, identity in used:
+        check_identity(config, identity, f"smoke.{where}.identity")
 
 
 def _check_identities(config: GateConfig) -> None:
@@ -69,4 +83,5 @@ def _check_identities(config: GateConfig) -> None:
                         f"flow '{flow.name}', step {step_index + 1} "
                         f"('{step.label(step_index)}') uses identity '{name}', which is not "
                         f"in [auth.identities] ({have})"
+                        + positions(f"flows[{flow_index}].steps[{step_index}]")
                     )

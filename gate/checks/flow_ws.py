@@ -7,29 +7,41 @@ owner only, and a different owner from every other connection: events must not c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gate.checks.match import Missing, excerpt, extract
+from gate.checks.match import Missing, excerpt, extract, subset_mismatch
 from gate.checks.ws import NoMessage, WebSocket
 from gate.config.flows import EventRule, Step
 
 TYPE_KEY = "type"
-SocketFor = Callable[[str, str | None, str, str], WebSocket]
+SocketFor = Callable[[str, str | None, str, str, dict[str, str]], WebSocket]
 
 
-def run_websocket_step(step: Step, render: Callable[[Any], Any], socket_for: SocketFor) -> str:
-    """Run the step for its identity (or each of its identities) and check the rules."""
+def run_websocket_step(
+    step: Step, render: Callable[[Any], Any], socket_for: SocketFor
+) -> tuple[str, list[Any]]:
+    """Run the step for its identity (or each of its identities) and check the rules.
+
+    Returns a summary and the events of the (single) connection, for captures. Every
+    expectation value is rendered first, so `equals = "{uid}"` compares with the capture.
+    """
     identities: list[str | None] = list(step.identities) or [step.identity]
     path = str(render(step.websocket))
     message = render(step.send)
+    headers = {str(k): str(v) for k, v in render(step.headers).items()}
+    step = step.model_copy(update={"expect": [_rendered(rule, render) for rule in step.expect]})
     if len(identities) == 1:
-        events = {identities[0]: _exchange(step, path, message, identities[0], socket_for)}
+        events = {identities[0]: _exchange(step, path, message, headers, identities[0], socket_for)}
     else:
+        # Every connection is open before any message is sent: an event that leaks to another
+        # user can only be seen by a socket that is listening while the run streams.
+        ready = threading.Barrier(len(identities), timeout=step.deadline_s)
         with ThreadPoolExecutor(max_workers=len(identities)) as pool:
             futures = {
-                who: pool.submit(_exchange, step, path, message, who, socket_for)
+                who: pool.submit(_exchange, step, path, message, headers, who, socket_for, ready)
                 for who in identities
             }
             events = {who: future.result() for who, future in futures.items()}
@@ -42,15 +54,35 @@ def run_websocket_step(step: Step, render: Callable[[Any], Any], socket_for: Soc
     if problems:
         raise AssertionError("; ".join(problems))
     counts = ", ".join(f"{who or 'default'}: {len(e)} events" for who, e in events.items())
-    return counts
+    return counts, next(iter(events.values()))
+
+
+def _rendered(rule: EventRule, render: Callable[[Any], Any]) -> EventRule:
+    return rule.model_copy(
+        update={"equals": render(rule.equals), "contains": render(rule.contains)}
+    )
 
 
 def _exchange(
-    step: Step, path: str, message: Any, identity: str | None, socket_for: SocketFor
+    step: Step,
+    path: str,
+    message: Any,
+    headers: dict[str, str],
+    identity: str | None,
+    socket_for: SocketFor,
+    ready: threading.Barrier | None = None,
 ) -> list[Any]:
     label = f"[{identity}] " if step.identities else ""
     try:
-        with socket_for(path, identity, step.ws_auth, step.query_param) as socket:
+        try:
+            socket = socket_for(path, identity, step.ws_auth, step.query_param, headers)
+        except BaseException:
+            if ready is not None:
+                ready.abort()  # the other connections stop waiting for this one
+            raise
+        with socket:
+            if ready is not None:
+                _wait(ready)
             if message is not None:
                 socket.send_json(message)
             try:
@@ -62,6 +94,15 @@ def _exchange(
                 raise AssertionError(f"{exc}; events so far: {seen}") from None
     except AssertionError as exc:
         raise AssertionError(f"{label}{exc}") from None
+
+
+def _wait(ready: threading.Barrier) -> None:
+    try:
+        ready.wait()
+    except threading.BrokenBarrierError:
+        raise AssertionError(
+            "not sent: another identity's connection failed or did not open in time"
+        ) from None
 
 
 def _until(step: Step) -> str | None:
@@ -121,8 +162,10 @@ def _content_problem(rule: EventRule, event: Any) -> str | None:
         )
     if rule.contains is not None and rule.contains not in text:
         return f"{rule.field} does not contain {rule.contains!r} ({excerpt(text, 80)!r})"
-    if rule.equals is not None and value != rule.equals:
-        return f"{rule.field} is {excerpt(repr(value), 80)}, expected {rule.equals!r}"
+    if rule.equals is not None:
+        mismatch = subset_mismatch(rule.equals, value, rule.field)
+        if mismatch:
+            return mismatch
     return None
 
 
@@ -151,8 +194,8 @@ def isolation_problems(path: str, events: dict[str | None, list[Any]]) -> list[s
         owners[who] = values
         if len(values) > 1:
             problems.append(
-                f"isolation: '{who}' received events of {len(values)} owners "
-                f"({', '.join(sorted(values))} at {path}): events crossed users"
+                f"isolation: events crossed users: '{who}' received events of {len(values)} "
+                f"owners ({', '.join(sorted(values))} at {path})"
             )
     names = list(owners)
     for i, first in enumerate(names):

@@ -7,6 +7,7 @@ still running after 30 s, expected completed`.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,12 +17,22 @@ import httpx
 
 from gate.checks.flow_ws import run_websocket_step
 from gate.checks.match import Missing, excerpt, extract, response_json
-from gate.checks.probes import endpoint_problems, send
+from gate.checks.probes import endpoint_problems, header_problems, send
 from gate.checks.ws import WebSocket
-from gate.config.flows import BATCH_ITEM, PLACEHOLDER, Batch, Flow, Poll, Step, parse_request
+from gate.config.flows import (
+    BATCH_ITEM,
+    PLACEHOLDER,
+    Batch,
+    EventCapture,
+    Flow,
+    Poll,
+    Step,
+    parse_request,
+)
 
 ClientFor = Callable[[str | None], httpx.Client]
-SocketFor = Callable[[str, str | None, str, str], WebSocket]
+SocketFor = Callable[[str, str | None, str, str, dict[str, str]], WebSocket]
+OnSecret = Callable[[Any], None]
 
 
 @dataclass
@@ -31,6 +42,7 @@ class FlowRun:
     flow: Flow
     client_for: ClientFor
     socket_for: SocketFor
+    on_secret: OnSecret = lambda value: None
     values: dict[str, Any] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
 
@@ -46,7 +58,9 @@ class FlowRun:
 
     def _step(self, step: Step) -> str:
         if step.kind == "websocket":
-            return run_websocket_step(step, self.render, self.socket_for)
+            summary, events = run_websocket_step(step, self.render, self.socket_for)
+            self._capture_events(step, events)
+            return summary
         if step.kind == "batch":
             assert step.batch is not None
             return self._batch(step, step.batch)
@@ -91,6 +105,7 @@ class FlowRun:
             contains=self.render(step.contains),
             what=what,
         )
+        problems += header_problems(response, self.render(step.expect_headers))
         if problems:
             raise AssertionError(f"{what}: " + "; ".join(problems))
 
@@ -99,15 +114,47 @@ class FlowRun:
             return
         document = response_json(response, f"{response.request.method} {response.request.url}")
         for name, path in step.capture.items():
+            assert isinstance(path, str)  # the model refuses event captures on HTTP steps
             try:
-                self.values[name] = extract(document, path)
+                self._keep(step, name, extract(document, path))
             except Missing as exc:
                 raise AssertionError(
                     f"capture '{name}': {exc} in the response {excerpt(response.text, 160)!r}"
                 ) from None
 
+    def _capture_events(self, step: Step, events: list[Any]) -> None:
+        """Captures of a WebSocket step: a value of the first (or last) event of a type."""
+        for name, how in step.capture.items():
+            rule = how if isinstance(how, EventCapture) else EventCapture(path=how)
+            candidates = [e for e in events if rule.type is None or _event_type(e) == rule.type]
+            if rule.last:
+                candidates.reverse()
+            for event in candidates:
+                try:
+                    self._keep(step, name, extract(event, rule.path))
+                    break
+                except Missing:
+                    continue
+            else:
+                which = f"'{rule.type}' event" if rule.type else "event"
+                trail = " -> ".join(str(_event_type(e)) for e in events) or "no events"
+                raise AssertionError(
+                    f"capture '{name}': no {which} has {rule.path} (events: {trail})"
+                )
+
+    def _keep(self, step: Step, name: str, value: Any) -> None:
+        if name in step.secret_captures():
+            self.on_secret(value)
+        self.values[name] = value
+
     def _poll(self, step: Step, poll: Poll, response: httpx.Response) -> tuple[httpx.Response, str]:
         """Repeat the request until `poll.field` is one of `poll.until`; record the states seen."""
+        poll = poll.model_copy(
+            update={
+                key: [_text(self.render(state)) for state in getattr(poll, key)]
+                for key in ("until", "fail_on", "expect_seen")
+            }
+        )
         seen: list[str] = []
         deadline = time.monotonic() + poll.deadline_s
         while True:
@@ -134,6 +181,12 @@ class FlowRun:
             response = self._request(step, content=False)
 
     def _batch(self, step: Step, batch: Batch) -> str:
+        batch = batch.model_copy(
+            update={
+                key: [_text(self.render(state)) for state in getattr(batch, key)]
+                for key in ("success", "failure")
+            }
+        )
         ids = self._batch_ids(step, batch)
         states: dict[str, str] = {item: "not created" for item in ids if item.startswith("#")}
         pending = [item for item in ids if not item.startswith("#")]
@@ -174,12 +227,13 @@ class FlowRun:
     # -- templates -----------------------------------------------------------------------------
 
     def render(self, value: Any) -> Any:
-        """Substitute `{capture}` in strings, dicts and lists; `"{name}"` alone keeps its type."""
+        """Substitute `{capture}` in strings, dicts and lists: `"{name}"` alone keeps its type,
+        `"{name:str}"` and a placeholder inside text are text."""
         if isinstance(value, str):
             whole = PLACEHOLDER.fullmatch(value)
-            if whole:
+            if whole and not whole.group(2):
                 return self.values[whole.group(1)]
-            text = PLACEHOLDER.sub(lambda m: str(self.values[m.group(1)]), value)
+            text = PLACEHOLDER.sub(lambda m: _text(self.values[m.group(1)]), value)
             return text.replace("{{", "{").replace("}}", "}")
         if isinstance(value, dict):
             return {self.render(k): self.render(v) for k, v in value.items()}
@@ -188,10 +242,28 @@ class FlowRun:
         return value
 
 
-def run_flow(flow: Flow, client_for: ClientFor, socket_for: SocketFor) -> FlowRun:
-    run = FlowRun(flow, client_for, socket_for)
+def run_flow(
+    flow: Flow,
+    client_for: ClientFor,
+    socket_for: SocketFor,
+    on_secret: OnSecret = lambda value: None,
+) -> FlowRun:
+    run = FlowRun(flow, client_for, socket_for, on_secret)
     run.run()
     return run
+
+
+def _text(value: Any) -> str:
+    """The string form of a captured value: JSON for objects, lists, booleans and null."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _event_type(event: Any) -> Any:
+    return event.get("type") if isinstance(event, dict) else None
 
 
 def _missed(expected: list[str], seen: list[str]) -> list[str]:

@@ -14,6 +14,7 @@ import httpx
 
 _TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[\"([^\"]*)\"\]")
 _EXCERPT = 200
+ANY_ITEM = "$any"  # `{ "$any" = {...} }` in expect_json: a list with an item matching {...}
 
 
 class Missing(LookupError):
@@ -41,8 +42,14 @@ def extract(document: Any, path: str) -> Any:
 
 
 def subset_mismatch(expected: Any, actual: Any, where: str = "$") -> str | None:
-    """Why `actual` does not contain `expected` (dicts: keys are a subset; lists: same length,
-    matched item by item), or None when it does."""
+    """Why `actual` does not contain `expected`, or None when it does.
+
+    Objects: the expected keys are a subset. Lists: the same length, matched item by item (so
+    a list that grew is noticed); `{ "$any" = X }` instead asks for at least one item matching
+    X. Scalars: equal and of the same JSON type (1 and 1.0 are both numbers; "2" is not 2).
+    """
+    if isinstance(expected, dict) and set(expected) == {ANY_ITEM}:
+        return _any_item_mismatch(expected[ANY_ITEM], actual, where)
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return f"{where} is {_short(actual)}, expected an object"
@@ -61,10 +68,55 @@ def subset_mismatch(expected: Any, actual: Any, where: str = "$") -> str | None:
             if problem:
                 return problem
         return None
-    numbers = isinstance(expected, int | float) and isinstance(actual, int | float)
-    if expected == actual and (numbers or type(expected) is type(actual)):
+    if _number(expected) and _number(actual) and expected == actual:
         return None
-    return f"{where} is {_short(actual)}, expected {_short(expected)}"
+    if expected == actual and type(expected) is type(actual):
+        return None
+    return f"{where} is {_short(actual)}, expected {_short(expected)}{_type_hint(expected, actual)}"
+
+
+def _any_item_mismatch(expected: Any, actual: Any, where: str) -> str | None:
+    if not isinstance(actual, list):
+        return f"{where} is {_short(actual)}, expected a list with an item matching"
+    for item in actual:
+        if subset_mismatch(expected, item) is None:
+            return None
+    first = f"; first: {_short(actual[0])}" if actual else ""
+    return f"{where} has no item matching {_short(expected)} ({len(actual)} item(s){first})"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _type_hint(expected: Any, actual: Any) -> str:
+    """When the values differ only by JSON type, say so and how to ask for the other one."""
+    if isinstance(expected, dict | list) or isinstance(actual, dict | list):
+        return ""
+    if _plain(expected) != _plain(actual):
+        return ""
+    found, wanted = _kind(actual), _kind(expected)
+    if found == wanted:
+        return ""
+    if found == "a string":
+        how = 'write the string: "{name:str}" for a capture, or quote the literal'
+    else:
+        how = 'write the value unquoted, or "{name}" alone for a capture (it keeps its type)'
+    return f" (same value, different type: found {found}, expected {wanted}; {how})"
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if _number(value):
+        return "a number"
+    return "null" if value is None else type(value).__name__
 
 
 def response_json(response: httpx.Response, what: str) -> Any:

@@ -24,6 +24,7 @@ def smoke_params(metafunc: pytest.Metafunc) -> None:
         "cors": smoke.cors,
         "https_redirect": [smoke.https_redirect] if smoke.https_redirect else [],
         "websocket": smoke.websocket,
+        "rate_limit": smoke.rate_limit,
     }
     _parametrize(metafunc, "check", [_param(c, _label(kind, c)) for c in checks[kind]])
 

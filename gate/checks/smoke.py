@@ -20,12 +20,14 @@ from gate.checks.probes import (
     check_https_redirect,
     check_security_headers,
 )
+from gate.checks.rate_limit import check_rate_limit
 from gate.checks.tls import check_tls
 from gate.checks.ws import WebSocket
 from gate.config import GateConfig
 from gate.config.checks import (
     CorsCheck,
     HttpCheck,
+    RateLimitCheck,
     RedirectCheck,
     SecurityHeadersCheck,
     TlsCheck,
@@ -42,7 +44,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def test_http(check: HttpCheck, http_as: HttpAs, gate_config: GateConfig) -> None:
-    check_http(http_as(None, auth=check.auth, timeout_s=_timeout(gate_config)), check)
+    check_http(http_as(check.identity, auth=check.auth, timeout_s=_timeout(gate_config)), check)
+
+
+def test_rate_limit(check: RateLimitCheck, http_as: HttpAs, gate_config: GateConfig) -> None:
+    client = http_as(check.identity, auth=check.auth, timeout_s=_timeout(gate_config))
+    check_rate_limit(client, check)
 
 
 def test_tls(check: TlsCheck, base_url: str, gate_config: GateConfig) -> None:
@@ -68,9 +75,11 @@ def test_https_redirect(check: RedirectCheck, base_url: str, gate_config: GateCo
 def test_websocket(check: WebSocketCheck, ws_connect: Callable[..., WebSocket]) -> None:
     with ws_connect(
         check.path,
+        identity=check.identity,
         auth=check.auth,
         query_param=check.query_param,
         open_timeout_s=check.timeout_s,
+        headers=check.headers,
     ) as socket:
         if check.send is None:
             socket.ping(check.timeout_s)

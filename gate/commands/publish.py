@@ -4,6 +4,8 @@ Exit codes (documented in the README, "Publishing to GitHub"):
   0  published, or degraded with warnings (a read-only token, a 403, rate limits beyond the
      budget): publishing trouble never changes the verdict, which is in result.json and the
      `verdict` output;
+     A `workflow_run` event publishes a fork's artifact: result.json is checked first
+     (`gate.github.artifact`); a refused artifact posts nothing and warns why (still 0);
   2  usage: result.json missing or of another schema, invalid configuration, unknown event,
      missing or malformed event payload, or no token when GitHub surfaces were asked for;
   1  an internal failure (the CLI's fail-closed rule).
@@ -20,6 +22,7 @@ from gate.config import load_config
 from gate.config.publish import ALL_SURFACES
 from gate.errors import UsageError
 from gate.github import GITHUB_SURFACES, Overrides, PublishOptions, publish, read_context
+from gate.github.artifact import ArtifactRefused, load_untrusted_result
 from gate.github.summary import add_masks, emit_warnings
 from gate.model import GateResult
 
@@ -34,11 +37,11 @@ def main(args: argparse.Namespace) -> int:
     if in_actions:
         add_masks(config.secret_values)
     result_path = Path(args.result)
-    result = read_result(result_path)
     surfaces = _surfaces(getattr(args, "surfaces", None), list(config.publish.surfaces))
     dry_run = bool(args.dry_run)
     context = None
-    if any(s in GITHUB_SURFACES for s in surfaces):
+    untrusted = env.get("GITHUB_EVENT_NAME") == "workflow_run"
+    if untrusted or any(s in GITHUB_SURFACES for s in surfaces):
         overrides = Overrides(
             environment=getattr(args, "environment", None),
             pr=getattr(args, "pr", None),
@@ -46,13 +49,24 @@ def main(args: argparse.Namespace) -> int:
             sha=getattr(args, "sha", None),
         )
         context = read_context(env, default_environment=config.environment, overrides=overrides)
-        if not token and not dry_run:
+        if not token and not dry_run and any(s in GITHUB_SURFACES for s in surfaces):
             raise UsageError(
                 "no GitHub token: set GITHUB_TOKEN (or GATE_GITHUB_TOKEN), e.g. "
                 "`env: GITHUB_TOKEN: ${{ github.token }}`, or publish only the step summary "
                 "with `--surfaces summary`"
             )
+    if untrusted and context is not None:
+        try:  # a fork's artifact: checked, and posted only where the payload says
+            result = load_untrusted_result(result_path, context)
+        except ArtifactRefused as exc:
+            emit_warnings([f"nothing was published: {exc}"], in_actions=in_actions)
+            print("gate publish: nothing was published (the artifact was refused, see warning)")
+            return 0
+    else:
+        result = read_result(result_path)
     summary_path = result_path.with_name("summary.md")
+    # an artifact's summary.md was written by the fork: not offered as an output
+    offered = summary_path if summary_path.is_file() and not untrusted else None
     options = PublishOptions(
         token=token or None,
         budget_s=config.publish.budget_s,
@@ -60,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
         fallback_path=_fallback_path(config.source),
         workspace=env.get("GITHUB_WORKSPACE") or os.getcwd(),
         result_path=result_path,
-        summary_path=summary_path if summary_path.is_file() else None,
+        summary_path=offered,
         step_summary=_path(env.get("GITHUB_STEP_SUMMARY")),
         output=_path(env.get("GITHUB_OUTPUT")),
         secrets=config.secret_values,

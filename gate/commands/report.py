@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import time
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -27,11 +26,23 @@ from gate.reports import remove_reports
 def main(args: argparse.Namespace) -> int:
     remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     config = load_config(args.config)
-    started = time.monotonic()
+    print(f"gate report: {config_used(config)}", flush=True)
     runs = suite_runs(args.junit, config)
-    result = decide(runs, config, target=config.target, duration_s=0.0)
-    result.duration_s = time.monotonic() - started
+    # No target: this command checked none, whatever the config's `target` says. One duration:
+    # the suites' own (from their JUnit), in the headline and in the table's total alike.
+    result = decide(runs, config, target=None, duration_s=0.0)
+    result.duration_s = sum(suite.duration_s for suite in result.suites)
     return emit(result, runs, Path(args.out), secrets=config.secret_values)
+
+
+def config_used(config: GateConfig) -> str:
+    """Which configuration the policy came from, so a stray `./gate.toml` is never silent."""
+    if Path(config.source).is_file():
+        return f"policy from {config.source}"
+    return (
+        "no configuration file (--config, $GATE_CONFIG, ./gate.toml or [tool.gate] in "
+        "./pyproject.toml): the default policy"
+    )
 
 
 def suite_runs(inputs: list[str], config: GateConfig) -> list[SuiteRun]:

@@ -34,9 +34,8 @@ def main(args: argparse.Namespace) -> int:
 
     remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
     config = load_config(args.config)
-    target = args.target or os.environ.get("GATE_TARGET_URL") or config.target
-    if not target:
-        raise UsageError(NO_TARGET)
+    target, origin = pick_target(args.target, config)
+    validate_target(target, Redactor(config.secret_values), origin=origin)
     install(requirements_of(config, getattr(args, "requirements", None) or []))
     requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
     return execute(
@@ -46,7 +45,20 @@ def main(args: argparse.Namespace) -> int:
         suites=requested,
         out_dir=Path(args.out),
         extra_junit=args.junit,
+        keep_going=getattr(args, "keep_going", False),
     )
+
+
+def pick_target(flag: str | None, config: GateConfig) -> tuple[str, str]:
+    """The target and where it came from: `--target`, then `$GATE_TARGET_URL`, then the config."""
+    if flag:
+        return flag, "--target"
+    from_env = os.environ.get("GATE_TARGET_URL")
+    if from_env:
+        return from_env, "the environment variable GATE_TARGET_URL"
+    if config.target:
+        return config.target, f"key 'target' in {config.source}"
+    raise UsageError(NO_TARGET)
 
 
 def requirements_of(config: GateConfig, flags: list[str]) -> list[Requirements]:
@@ -95,6 +107,7 @@ def execute(
     suites: Sequence[str] | None,
     out_dir: Path,
     extra_junit: Sequence[str] = (),
+    keep_going: bool = False,
 ) -> int:
     """Run, decide and emit: the path `gate run` and `gate demo` share. Returns the exit code."""
     redact = Redactor(config.secret_values)
@@ -122,6 +135,7 @@ def execute(
             out_dir=out_dir,
             extra_junit=extra_junit,
             blocks=blocks,
+            keep_going=keep_going,
         )
     result = decide(
         ran.runs,
@@ -129,6 +143,7 @@ def execute(
         target=target,
         stress=ran.stress,
         duration_s=time.monotonic() - started,
+        cold_start=ran.cold_start,
     )
     return int(emit(result, ran.runs, out_dir, secrets=config.secret_values))
 

@@ -26,6 +26,8 @@ class ReadinessConfig(Section):
 
     `status = 0` accepts any answer below 500 (what the runner uses when `[readiness]` is absent:
     the target must answer HTTP at all, a proxy's 502/503 during a rollout does not count).
+    The time until ready and the latency of that ready answer (the cold start) are recorded;
+    `max_ready_s` / `max_first_ms` make them testcases of the suite `cold_start`.
     """
 
     path: str = "/"
@@ -33,13 +35,48 @@ class ReadinessConfig(Section):
     timeout_s: float = Field(default=60.0, gt=0)
     interval_s: float = Field(default=2.0, gt=0)
     request_timeout_s: float = Field(default=10.0, gt=0)
+    max_ready_s: float | None = Field(default=None, gt=0)
+    max_first_ms: float | None = Field(default=None, gt=0)
+
+
+class Login(Section):
+    """`[auth.identities.NAME.login]`: how an identity obtains its token, once per check run.
+
+    `method path` is sent with `json` (use `${VAR}` for the password) and no credentials; the
+    token is the string at the JSON path `token` of the answer (a 2xx, or `status`).
+    """
+
+    method: str = "POST"
+    path: str
+    json_body: Any = Field(default=None, alias="json")
+    headers: dict[str, str] = Field(default_factory=dict)
+    status: int | None = Field(default=None, ge=100, le=599)
+    token: str | None = None
+
+    @model_validator(mode="after")
+    def _token_path(self) -> Login:
+        if not self.token:
+            raise ValueError(
+                "a login needs 'token', the JSON path of the token in the login answer "
+                '(e.g. token = "$.access_token")'
+            )
+        if not self.token.startswith("$"):
+            raise ValueError(f"'token' must be a JSON path starting with '$', found {self.token!r}")
+        return self
 
 
 class Identity(Section):
-    """A second (third, ...) user for isolation checks: `[auth.identities.bob]`."""
+    """A named user, `[auth.identities.bob]`: a static `bearer`, or a `login` request."""
 
     bearer: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    login: Login | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Identity:
+        if self.bearer is not None and self.login is not None:
+            raise ValueError("an identity has either 'bearer' or 'login', not both")
+        return self
 
 
 class AuthConfig(Section):
@@ -68,6 +105,7 @@ class HttpCheck(Section):
     expect_json: Any = None
     contains: str | None = None
     expect_headers: dict[str, str | None] = Field(default_factory=dict)
+    identity: str | None = None
     priority: Tier | None = None
 
     def label(self) -> str:
@@ -123,6 +161,8 @@ class WebSocketCheck(Section):
     path: str
     auth: Literal["header", "query", "none"] = "header"
     query_param: str = "token"
+    identity: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
     send: Any = None
     expect_type: str | None = None
     expect_contains: str | None = None
@@ -138,6 +178,38 @@ class WebSocketCheck(Section):
         return f"WS {self.path} round trip -> {what} within {self.timeout_s:g} s"
 
 
+class RateLimitCheck(Section):
+    """`[[smoke.rate_limit]]`: `requests` requests within `within_s` must meet a 429.
+
+    They are sent `concurrency` at a time as fast as the target answers; the check passes at the
+    first `status` answer (with a `Retry-After` header when `retry_after = true`) and fails when
+    all were answered without one, or when `within_s` ran out first.
+    """
+
+    name: str | None = None
+    method: str = "GET"
+    path: str
+    json_body: Any = Field(default=None, alias="json")
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: bool = True
+    identity: str | None = None
+    requests: int = Field(ge=1, le=10_000)
+    within_s: float = Field(gt=0, le=600)
+    concurrency: int = Field(default=10, ge=1, le=100)
+    status: int = Field(default=429, ge=400, le=599)
+    retry_after: bool = False
+    priority: Tier | None = None
+
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        header = " with Retry-After" if self.retry_after else ""
+        return (
+            f"{self.method.upper()} {self.path}: {self.requests} requests within "
+            f"{self.within_s:g} s meet a {self.status}{header}"
+        )
+
+
 class SmokeConfig(Section):
     timeout_s: float = Field(default=120.0, gt=0)
     request_timeout_s: float = Field(default=10.0, gt=0)
@@ -147,6 +219,7 @@ class SmokeConfig(Section):
     cors: list[CorsCheck] = Field(default_factory=list)
     https_redirect: RedirectCheck | None = None
     websocket: list[WebSocketCheck] = Field(default_factory=list)
+    rate_limit: list[RateLimitCheck] = Field(default_factory=list)
 
 
 class E2EConfig(Section):
@@ -154,6 +227,9 @@ class E2EConfig(Section):
 
     timeout_s: float = Field(default=600.0, gt=0)
     request_timeout_s: float = Field(default=10.0, gt=0)
+    # Flows run side by side, at most this many at once: a deployment whose jobs never finish
+    # costs about the longest flow deadline, not their sum. 1 runs them one after another.
+    max_parallel: int = Field(default=4, ge=1, le=64)
     pytest: list[str] = Field(default_factory=list)
     # How the user's tests run (gate/suite_launch.py): their conftest files always apply; their
     # pytest ini (and PYTEST_ADDOPTS) only with inherit_ini; pytest_args are added either way.

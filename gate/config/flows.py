@@ -2,8 +2,13 @@
 
 A step is one of: an HTTP `request` (optionally `poll`ed until a state), a `batch` (N jobs, a
 success ratio) or a `websocket` exchange with event rules. `{name}` in a later step is replaced by
-a value an earlier step captured; a name nobody captured is refused here, at load time, so the
-mistake ends in exit 2 naming the flow, the step and the capture instead of a red test.
+a value an earlier step captured, in every string of the step (request, body, headers, socket URL
+and message, every expectation); a name nobody captured is refused here, at load time, so the
+mistake ends in exit 2 naming the flow, the step and the key instead of a red test.
+
+Types: a string that is one placeholder alone (`"{pid}"`) keeps the captured value's JSON type (a
+number stays a number); `"{pid:str}"` is always its string form, and a placeholder inside other
+text (`"job {pid}"`) is text.
 """
 
 from __future__ import annotations
@@ -17,8 +22,13 @@ from pydantic import Field, model_validator
 from gate.config.base import Section
 from gate.config.policy import Tier
 
-PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
+PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(:str)?\}(?!\})")
 BATCH_ITEM = "id"  # the placeholder a batch's poll request uses for each item
+# A capture whose name or JSON path ends in one of these words is a secret without being listed
+# in `secret` (a login's `access_token`, a `session_id`): it is masked in every output.
+SECRET_WORDS = re.compile(
+    r"(?i)(token|secret|password|passwd|api_?key|access_?key|session(_?id)?|cookie|jwt)$"
+)
 
 
 class EventRule(Section):
@@ -34,6 +44,15 @@ class EventRule(Section):
     min_length: int | None = Field(default=None, ge=0)
     contains: str | None = None
     equals: Any = None
+
+
+class EventCapture(Section):
+    """`capture = { run = { type = "agent_started", path = "$.run_id" } }` on a WebSocket step:
+    the value at `path` of the first (or, with `last = true`, the last) event of `type`."""
+
+    type: str | None = None
+    path: str
+    last: bool = False
 
 
 class Poll(Section):
@@ -82,12 +101,14 @@ class Step(Section):
     # HTTP
     request: str | None = None
     json_body: Any = Field(default=None, alias="json")
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)  # HTTP request or WS handshake
     status: int | list[int] | None = None
     max_ms: float | None = Field(default=None, gt=0)
     expect_json: Any = None
     contains: str | None = None
-    capture: dict[str, str] = Field(default_factory=dict)
+    expect_headers: dict[str, str | None] = Field(default_factory=dict)
+    capture: dict[str, str | EventCapture] = Field(default_factory=dict)
+    secret: list[str] = Field(default_factory=list)
     poll: Poll | None = None
     batch: Batch | None = None
     # WebSocket
@@ -115,7 +136,37 @@ class Step(Section):
             parse_request(self.request)
         if self.isolate and len(self.identities) < 2:
             raise ValueError("'isolate' compares identities; list at least two in 'identities'")
+        self._check_captures()
         return self
+
+    def _check_captures(self) -> None:
+        tables = [name for name, how in self.capture.items() if isinstance(how, EventCapture)]
+        if self.websocket is None and tables:
+            raise ValueError(
+                f"capture '{tables[0]}' is a table (an event capture); an HTTP step captures "
+                'with a JSON path string, e.g. capture = { id = "$.id" }'
+            )
+        if self.websocket is not None and self.capture and self.identities:
+            raise ValueError(
+                "a WebSocket step with 'identities' cannot capture (whose event would it be?); "
+                "capture in a step with one 'identity'"
+            )
+        for name in self.secret:
+            if name not in self.capture:
+                raise ValueError(
+                    f"'secret' lists '{name}', which this step does not capture "
+                    f"(captures: {', '.join(self.capture) or 'none'})"
+                )
+
+    def secret_captures(self) -> set[str]:
+        """The captures to mask: listed in `secret`, or named/pathed like a credential."""
+        found = set(self.secret)
+        for name, how in self.capture.items():
+            path = how if isinstance(how, str) else how.path
+            last = re.split(r"[.\[\]\"$]+", path.strip(']"'))[-1]
+            if SECRET_WORDS.search(name) or SECRET_WORDS.search(last):
+                found.add(name)
+        return found
 
     @property
     def kind(self) -> str:
@@ -145,25 +196,48 @@ class Flow(Section):
         known: list[str] = []
         for index, step in enumerate(self.steps):
             where = f"flow '{self.name}', step {index + 1} ('{step.label(index)}')"
-            for name in _placeholders([step.request, step.json_body, step.headers]):
-                _require(name, known, where)
-            for name in _placeholders([step.websocket, step.send]):
-                _require(name, known, where)
+            for key, value in _templated(step):
+                for name in _placeholders([value]):
+                    _require(name, known, where, key)
             if step.batch is not None:
                 if step.batch.over is not None:
-                    _require(step.batch.over, known, where + " batch.over")
+                    _require(step.batch.over, known, where, "batch.over")
                 for name in _placeholders([step.batch.poll]):
                     if name != BATCH_ITEM:
-                        _require(name, known, where + " batch.poll")
+                        _require(name, known, where, "batch.poll")
             known.extend(step.capture)
         return self
 
 
-def _require(name: str, known: list[str], where: str) -> None:
+def _templated(step: Step) -> Iterator[tuple[str, Any]]:
+    """Every key of a step whose strings may hold `{capture}`, with its value."""
+    yield from [
+        ("request", step.request),
+        ("json", step.json_body),
+        ("headers", step.headers),
+        ("expect_json", step.expect_json),
+        ("contains", step.contains),
+        ("expect_headers", step.expect_headers),
+        ("websocket", step.websocket),
+        ("send", step.send),
+    ]
+    for number, rule in enumerate(step.expect):
+        yield f"expect[{number}].equals", rule.equals
+        yield f"expect[{number}].contains", rule.contains
+    if step.poll is not None:
+        yield "poll.until", step.poll.until
+        yield "poll.fail_on", step.poll.fail_on
+        yield "poll.expect_seen", step.poll.expect_seen
+    if step.batch is not None:
+        yield "batch.success", step.batch.success
+        yield "batch.failure", step.batch.failure
+
+
+def _require(name: str, known: list[str], where: str, key: str) -> None:
     if name not in known:
         have = ", ".join(f"'{k}'" for k in known) or "none"
         raise ValueError(
-            f"{where} uses capture '{name}', but no earlier step captures it "
+            f"{where} uses capture '{name}' in key '{key}', but no earlier step captures it "
             f"(captured before this step: {have})"
         )
 
@@ -171,7 +245,7 @@ def _require(name: str, known: list[str], where: str) -> None:
 def _placeholders(values: list[Any]) -> Iterator[str]:
     for value in values:
         if isinstance(value, str):
-            yield from PLACEHOLDER.findall(value)
+            yield from (match.group(1) for match in PLACEHOLDER.finditer(value))
         elif isinstance(value, dict):
             yield from _placeholders(list(value.keys()) + list(value.values()))
         elif isinstance(value, list):

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from gate.config.keys import positions
 from gate.config.schema import GateConfig
 from gate.errors import ConfigError
 
@@ -72,14 +73,25 @@ def validate_config(
     env: Mapping[str, str] | None = None,
     key_prefix: str = "",
 ) -> GateConfig:
-    """Interpolate `${VAR}` from `env` and validate `data` into a `GateConfig`."""
+    """Interpolate `${VAR}` from `env` and validate `data` into a `GateConfig`.
+
+    Every problem found is reported in one message: unset variables and invalid values alike,
+    so a config with two mistakes takes one round trip, not two.
+    """
     env = os.environ if env is None else env
     secrets: set[str] = set()
-    data = _interpolate(data, env, secrets, source, key_prefix)
+    unset: dict[str, str] = {}  # key -> problem, for `${VAR}` without a value
+    data = _interpolate(data, env, secrets, key_prefix, unset)
+    problems = list(unset.values())
     try:
         config = GateConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source, key_prefix, secrets)) from None
+        problems += _describe(exc, data, key_prefix, secrets, set(unset))
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise ConfigError(
+            "\n".join([f"{source}: invalid configuration ({count}):", *problems])
+        ) from None
     secrets.update(s for s in config.secrets if s)
     # Bearer tokens are secrets even when written literally (the plugin masked them already,
     # the gate's own outputs did not).
@@ -104,13 +116,18 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
 
 
-def _interpolate(value: Any, env: Mapping[str, str], secrets: set[str], src: str, key: str) -> Any:
-    """Replace `${VAR}` / `${VAR:-default}` in every string, remembering values as secrets."""
+def _interpolate(
+    value: Any, env: Mapping[str, str], secrets: set[str], key: str, unset: dict[str, str]
+) -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in every string, remembering values as secrets.
+
+    An unset variable without a default is recorded in `unset` (key -> problem) and becomes "".
+    """
     if isinstance(value, dict):
-        return {k: _interpolate(v, env, secrets, src, f"{key}{k}.") for k, v in value.items()}
+        return {k: _interpolate(v, env, secrets, f"{key}{k}.", unset) for k, v in value.items()}
     if isinstance(value, list):
         return [
-            _interpolate(v, env, secrets, src, f"{key.rstrip('.')}[{i}].")
+            _interpolate(v, env, secrets, f"{key.rstrip('.')}[{i}].", unset)
             for i, v in enumerate(value)
         ]
     if not isinstance(value, str) or "${" not in value:
@@ -121,11 +138,13 @@ def _interpolate(value: Any, env: Mapping[str, str], secrets: set[str], src: str
         found = env.get(name)
         if found is None:
             if default is None:
-                raise ConfigError(
-                    f"{src}: key '{key.rstrip('.')}' uses ${{{name}}}, but the environment "
+                where = key.rstrip(".")
+                unset[where] = (
+                    f"  - key '{where}' uses ${{{name}}}, but the environment "
                     f"variable {name} is not set; set it (in Actions: `env: {name}: "
-                    f"${{{{ secrets.{name} }}}}`) or write ${{{name}:-default}}"
+                    f"${{{{ secrets.{name} }}}}`) or write ${{{name}:-default}}{positions(where)}"
                 )
+                return ""
             return default
         if found:
             secrets.add(found)
@@ -134,21 +153,57 @@ def _interpolate(value: Any, env: Mapping[str, str], secrets: set[str], src: str
     return _VAR.sub(substitute, value)
 
 
-def _describe(exc: ValidationError, source: str, prefix: str, secrets: set[str]) -> str:
-    lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s)):"]
+def _describe(
+    exc: ValidationError, data: Any, prefix: str, secrets: set[str], unset: set[str]
+) -> list[str]:
+    """One line per problem, at the key the user wrote (`unset` keys are reported already)."""
+    lines = []
     for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
+        loc = _as_written([str(part) for part in error["loc"]], data)
         key = prefix + _join_loc(loc)
+        if key in unset:
+            continue  # "${VAR} is not set" says it; the empty stand-in's complaint would not
         if error["type"] == "extra_forbidden":
-            lines.append(f"  - unknown key '{key}'{_suggest(loc)}")
+            line = f"  - unknown key '{key}'{_suggest(loc)}"
         elif error["type"] == "missing":
-            lines.append(f"  - missing required key '{key}'")
+            line = f"  - missing required key '{key}'"
         else:
-            value = error.get("input")
-            secret = isinstance(value, str) and value in secrets
-            found = "a secret value (redacted)" if secret else _show(value)
-            lines.append(f"  - key '{key}': {_lower_first(error['msg'])}; found {found}")
-    return "\n".join(lines)
+            msg = _message(error["msg"])
+            line = f"  - key '{key}': {msg}{_found(error.get('input'), secrets, msg)}"
+        lines.append(line + positions(key))
+    return lines
+
+
+def _as_written(loc: list[str], data: Any) -> list[str]:
+    """The location without steps the user never wrote: `"p(95)<500"` in a threshold list is
+    short for `{ threshold = "p(95)<500" }`, so its error belongs at `...[0]`, not
+    `...[0].threshold`."""
+    node = data
+    for depth, part in enumerate(loc):
+        if isinstance(node, str):
+            return loc[:depth]
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return loc
+    return loc
+
+
+def _message(msg: str) -> str:
+    """pydantic's message without its "Value error, " lead-in (the key already says where)."""
+    return _lower_first(msg.removeprefix("Value error, "))
+
+
+def _found(value: Any, secrets: set[str], msg: str) -> str:
+    """`; found '5' (str)` for a scalar; nothing for a table or list (its keys are named above,
+    and a dump of it is noise), nor for a string the message quotes already."""
+    if isinstance(value, dict | list) or (isinstance(value, str) and repr(value) in msg):
+        return ""
+    if isinstance(value, str) and value in secrets:
+        return "; found a secret value (redacted)"
+    return f"; found {_show(value)}"
 
 
 def _join_loc(loc: list[str]) -> str:

@@ -8,6 +8,7 @@ flaky = "warn"           # "warn" | "block" | "ignore": a test that failed, then
 block_tiers = ["p1", "p2", "p3"]   # failures in these priority tiers block; other tiers warn
 untiered = "block"       # failures of tests without a priority property: "block" | "warn"
 quarantine = [{ id = "tests.test_jobs::test_retry", reason = "JIRA-123 flaky upstream" }]
+smoke_gates_rest = true  # false: e2e and stress run even when smoke blocks (`--keep-going`)
 
 [policy.suites.stress]
 blocking = false         # advisory: a failure there warns, never blocks
@@ -57,6 +58,9 @@ class PolicyConfig(Section):
     untiered: Literal["block", "warn"] = "block"
     quarantine: list[QuarantineEntry] = Field(default_factory=list)
     suites: dict[str, SuitePolicy] = Field(default_factory=dict)
+    # Fail fast by default: a deployment whose smoke checks block is not worth minutes of e2e and
+    # load. False runs them anyway, so one round trip tells about every suite.
+    smoke_gates_rest: bool = True
 
     @field_validator("suites")
     @classmethod

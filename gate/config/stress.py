@@ -11,9 +11,10 @@ import math
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from gate.config.base import Section
+from gate.config.keys import positions
 from gate.config.thresholds import (
     parse_duration,
     parse_expression,
@@ -203,6 +204,36 @@ class StressConfig(Section):
             )
         return value
 
+    @field_validator("requests")
+    @classmethod
+    def _unique_endpoints(cls, value: list[RequestSpec]) -> list[RequestSpec]:
+        names = [r.endpoint for r in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"two requests share the endpoint name {dupes[0]!r}; set `name`")
+        return value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(
+        cls, value: dict[str, list[ThresholdSpec]], info: ValidationInfo
+    ) -> dict[str, list[ThresholdSpec]]:
+        """Every threshold against its metric's kind and the request names, all problems at
+        once (a field validator, so it runs even when another stress key is wrong too)."""
+        requests = info.data.get("requests")  # absent when the requests themselves are invalid
+        names = [r.endpoint for r in requests] if requests is not None else None
+        problems = []
+        for key, items in value.items():
+            for item in items:
+                try:
+                    parse_threshold(key, item.threshold, endpoints=names)
+                except ValueError as exc:
+                    text = str(exc)  # names the key when the key is wrong, else say which
+                    problems.append(text if text.startswith(f"'{key}'") else f"'{key}': {text}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> StressConfig:
         planned = self.planned_requests
@@ -212,16 +243,6 @@ class StressConfig(Section):
                 f"stress.max_requests = {self.max_requests:,} (hard cap {MAX_REQUESTS:,}); "
                 "lower the rate or the duration"
             )
-        names = [r.endpoint for r in self.requests]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"two requests share the endpoint name {dupes[0]!r}; set `name`")
-        for key, items in self.thresholds.items():
-            for item in items:
-                try:
-                    parse_threshold(key, item.threshold, endpoints=names)
-                except ValueError as exc:
-                    raise ValueError(f"stress.thresholds.{key}: {exc}") from None
         return self
 
     @property
@@ -275,5 +296,6 @@ def check_hosts(config: StressConfig, target: str) -> list[str]:
             problems.append(
                 f"{key}: host '{parts.hostname}' is neither the target's host '{target_host}' "
                 "nor in stress.allow_hosts; load goes only where it is explicitly allowed"
+                + positions(key)
             )
     return problems

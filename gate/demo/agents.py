@@ -2,20 +2,30 @@
 
 Events are published to every open socket of the user who started the run (a user may watch
 from several tabs) and to nobody else, which is what an isolation check between two identities
-verifies. The `missing-event` and `event-leak` faults break exactly those two promises.
+verifies; each carries the user's name and stable `user_id`, which an ownership check compares
+with the id the login answered. A client that reconnects sends `{"type": "resume", "run_id": ...}`
+and gets that run's events again (its own runs only). The `missing-event` and `event-leak` faults
+break exactly those promises.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from typing import Any
 
 from aiohttp import web
 
 EVENT_GAP_S = 0.02  # a short pause between events, so clients see a stream, not one burst
+KEPT_RUNS = 1000  # runs whose events a reconnecting client can resume (oldest dropped first)
+
+
+def user_id(user: str) -> str:
+    """A stable, opaque id for a user name (what login answers and events carry)."""
+    return "user_" + hashlib.sha256(user.encode()).hexdigest()[:8]
 
 
 class AgentHub:
@@ -26,6 +36,7 @@ class AgentHub:
         self._skip = skip
         self._leak = leak
         self._tasks: set[asyncio.Task[None]] = set()
+        self._runs: OrderedDict[str, tuple[str, list[dict[str, Any]]]] = OrderedDict()
 
     def join(self, user: str, ws: web.WebSocketResponse) -> None:
         self._sockets[user].add(ws)
@@ -48,11 +59,24 @@ class AgentHub:
             for ws in list(sockets):
                 await ws.close()
 
+    def history(self, user: str, run_id: str) -> list[dict[str, Any]] | None:
+        """The events of `user`'s run so far (None: no such run of this user)."""
+        owner, events = self._runs.get(run_id, ("", []))
+        return list(events) if owner == user else None
+
     async def _run(self, user: str, run_id: str, prompt: str) -> None:
+        events: list[dict[str, Any]] = []
+        self._runs[run_id] = (user, events)
+        while len(self._runs) > KEPT_RUNS:
+            self._runs.popitem(last=False)
         for kind, data in script(prompt):
             if kind in self._skip:
                 continue
-            await self._publish(user, {"type": kind, "run_id": run_id, "user": user, "data": data})
+            event: dict[str, Any] = {"type": kind, "run_id": run_id, "user": user}
+            event["user_id"] = user_id(user)
+            event["data"] = data
+            events.append(event)
+            await self._publish(user, event)
             await asyncio.sleep(EVENT_GAP_S)
 
     async def _publish(self, user: str, event: dict[str, Any]) -> None:

@@ -12,16 +12,18 @@ import argparse
 import asyncio
 import hmac
 import json
+import secrets
 import signal
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from gate import __version__
-from gate.demo.agents import AgentHub
+from gate.demo.agents import AgentHub, user_id
 from gate.demo.faults import FAULTS, SLOW_DELAY_S
 from gate.demo.jobs import InvalidRequest, Job, JobStore, parse_job
 
@@ -40,6 +42,9 @@ USERS = web.AppKey("users", dict[str, str])
 FAULT = web.AppKey("fault", str)
 JOBS = web.AppKey("jobs", JobStore)
 HUB = web.AppKey("hub", AgentHub)
+SESSIONS = web.AppKey("sessions", dict[str, str])
+SEARCHES = web.AppKey("searches", dict[str, list[float]])
+SEARCH_LIMIT = 10  # /api/search answers 429 after this many requests of a user within 1 s
 
 
 def create_app(
@@ -48,13 +53,17 @@ def create_app(
     """The application; `users` maps token -> user name."""
     app = web.Application(middlewares=[_slow, _headers, _json_errors])
     app[USERS] = dict(users)
+    app[SESSIONS] = {}  # session token (from /auth/token) -> user name
+    app[SEARCHES] = {}
     app[FAULT] = fault or ""
     app[JOBS] = JobStore(queue_s=queue_s, stuck=fault == "stuck")
     skip = frozenset({"tool_completed"}) if fault == "missing-event" else frozenset()
     app[HUB] = AgentHub(skip=skip, leak=fault == "event-leak")
     app.on_shutdown.append(_close_hub)
     app.router.add_get("/health", health)
+    app.router.add_post("/auth/token", login)
     app.router.add_get("/api/me", me)
+    app.router.add_get("/api/search", search)
     app.router.add_get("/api/jobs", list_jobs)
     app.router.add_post("/api/jobs", create_job)
     app.router.add_get("/api/jobs/{id}", get_job)
@@ -138,7 +147,7 @@ def _user(request: web.Request, *, query: bool = False) -> str | None:
     for known, user in request.app[USERS].items():
         if token and hmac.compare_digest(token.strip().encode(), known.encode()):
             return user
-    return None
+    return request.app[SESSIONS].get(token.strip()) if token else None
 
 
 def _unauthorized() -> web.Response:
@@ -169,6 +178,50 @@ async def health(request: web.Request) -> web.Response:
     agents = request.app[FAULT] != "skipped-tests"
     features = {"agents": agents, "jobs": True, "batches": True, "artifacts": True}
     return web.json_response({"status": "ok", "version": __version__, "features": features})
+
+
+async def login(request: web.Request) -> web.Response:
+    """`{"username": NAME, "password": SECRET}` -> a fresh session token and the user's id.
+
+    A user's password is the token the service was started with for them (`--token`,
+    `--user NAME=TOKEN`): the demo exchanges a long-lived key for a session, as many APIs do.
+    """
+    try:
+        body = await _json_body(request)
+    except InvalidRequest as exc:
+        return _error(400, str(exc))
+    name = body.get("username") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not isinstance(password, str):
+        return _error(400, 'expected {"username": "...", "password": "..."}')
+    valid = [
+        user
+        for known, user in request.app[USERS].items()
+        if hmac.compare_digest(password.encode(), known.encode()) and user == name
+    ]
+    if not valid:
+        return _error(401, "invalid username or password")
+    token = f"sess-{secrets.token_urlsafe(24)}"
+    request.app[SESSIONS][token] = name
+    return web.json_response(
+        {"access_token": token, "token_type": "bearer", "user_id": user_id(name), "user": name}
+    )
+
+
+@_authed
+async def search(request: web.Request, user: str) -> web.Response:
+    """A rate-limited endpoint: more than SEARCH_LIMIT requests per second get 429."""
+    now = time.monotonic()
+    recent = [t for t in request.app[SEARCHES].get(user, []) if now - t < 1.0] + [now]
+    request.app[SEARCHES][user] = recent
+    if len(recent) > SEARCH_LIMIT:
+        return web.json_response(
+            {"error": f"rate limit: {SEARCH_LIMIT} searches per second"},
+            status=429,
+            headers={"Retry-After": "1"},
+        )
+    query = request.query.get("q", "")
+    return web.json_response({"query": query, "hits": [f"{query} result {n}" for n in (1, 2, 3)]})
 
 
 async def me(request: web.Request) -> web.Response:
@@ -308,8 +361,18 @@ async def _on_message(ws: web.WebSocketResponse, hub: AgentHub, user: str, text:
         await ws.send_json({"type": "pong", "user": user})
     elif kind == "run" and isinstance(message, dict) and isinstance(message.get("prompt"), str):
         hub.start(user, message["prompt"])
+    elif kind == "resume" and isinstance(message, dict):
+        history = hub.history(user, str(message.get("run_id")))
+        if history is None:
+            error = f"no run {str(message.get('run_id'))[:80]!r} of yours to resume"
+            await ws.send_json({"type": "error", "data": {"message": error}})
+        for event in history or []:
+            await ws.send_json({**event, "replayed": True})
     else:
-        error = 'expected {"type": "run", "prompt": "..."} or {"type": "ping"}'
+        error = (
+            'expected {"type": "run", "prompt": "..."}, {"type": "resume", "run_id": "..."} '
+            'or {"type": "ping"}'
+        )
         await ws.send_json({"type": "error", "data": {"message": error}})
 
 

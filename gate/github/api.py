@@ -15,6 +15,8 @@ from typing import Any, Protocol, TextIO
 
 from github import Github, GithubException
 
+from gate.errors import PublishError
+
 
 @dataclass(frozen=True, slots=True)
 class Comment:
@@ -32,6 +34,15 @@ class PullRef:
     state: str
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentRef:
+    """A deployment as a rerun needs it: which commit went to which environment."""
+
+    id: int
+    sha: str
+    environment: str
+
+
 class GitHubApi(Protocol):
     def list_comments(self, pr: int) -> list[Comment]: ...
     def create_comment(self, pr: int, body: str) -> Comment: ...
@@ -46,6 +57,17 @@ class GitHubApi(Protocol):
     def update_check_run(self, check_run_id: int, payload: dict[str, Any]) -> None: ...
     def find_check_run(self, sha: str, name: str, external_id: str) -> int | None: ...
     def count_check_run_annotations(self, check_run_id: int) -> int: ...
+    def get_deployment(self, deployment_id: int) -> DeploymentRef: ...
+    def latest_deployment(self, environment: str) -> DeploymentRef | None: ...
+    def get_pull(self, number: int) -> PullRef: ...
+    def pulls_for_head(self, label: str) -> list[PullRef]: ...
+
+
+class VerdictApi(Protocol):
+    """The reads `gate require` needs (a read-only token is enough)."""
+
+    def combined_statuses(self, sha: str) -> list[dict[str, Any]]: ...
+    def check_runs_named(self, sha: str, name: str) -> list[dict[str, Any]]: ...
 
 
 class PyGithubApi:
@@ -88,10 +110,7 @@ class PyGithubApi:
         _, data = self._gh.requester.requestJsonAndCheck(
             "GET", f"{self._path}/commits/{sha}/pulls", parameters={"per_page": 100}
         )
-        return [
-            PullRef(number=int(p["number"]), head_sha=str(p["head"]["sha"]), state=str(p["state"]))
-            for p in (data if isinstance(data, list) else [])
-        ]
+        return [_pull(p) for p in (data if isinstance(data, list) else [])]
 
     def create_deployment_status(self, deployment_id: int, payload: dict[str, Any]) -> None:
         # Raw request: PyGithub's Deployment.create_status has no `log_url` (docs/design.md, "Why").
@@ -148,6 +167,64 @@ class PyGithubApi:
             if len(batch) < 100:
                 return count
             page += 1
+
+    def get_deployment(self, deployment_id: int) -> DeploymentRef:
+        _, data = self._gh.requester.requestJsonAndCheck(
+            "GET", f"{self._path}/deployments/{deployment_id}"
+        )
+        return _deployment(data)
+
+    def latest_deployment(self, environment: str) -> DeploymentRef | None:
+        # GitHub lists deployments newest first.
+        _, data = self._gh.requester.requestJsonAndCheck(
+            "GET",
+            f"{self._path}/deployments",
+            parameters={"environment": environment, "per_page": 1},
+        )
+        found = data if isinstance(data, list) else []
+        return _deployment(found[0]) if found else None
+
+    def get_pull(self, number: int) -> PullRef:
+        _, data = self._gh.requester.requestJsonAndCheck("GET", f"{self._path}/pulls/{number}")
+        return _pull(data)
+
+    def pulls_for_head(self, label: str) -> list[PullRef]:
+        # `head=owner:branch` finds a fork's pull request, which `commits/{sha}/pulls` does not.
+        _, data = self._gh.requester.requestJsonAndCheck(
+            "GET",
+            f"{self._path}/pulls",
+            parameters={"head": label, "state": "open", "per_page": 100},
+        )
+        return [_pull(p) for p in (data if isinstance(data, list) else [])]
+
+    def combined_statuses(self, sha: str) -> list[dict[str, Any]]:
+        # The combined status holds the latest status of each context (one page of 100).
+        _, data = self._gh.requester.requestJsonAndCheck(
+            "GET", f"{self._path}/commits/{sha}/status", parameters={"per_page": 100}
+        )
+        statuses = (data or {}).get("statuses") if isinstance(data, dict) else None
+        return list(statuses) if isinstance(statuses, list) else []
+
+    def check_runs_named(self, sha: str, name: str) -> list[dict[str, Any]]:
+        _, data = self._gh.requester.requestJsonAndCheck(
+            "GET",
+            f"{self._path}/commits/{sha}/check-runs",
+            parameters={"check_name": name, "filter": "latest", "per_page": 100},
+        )
+        runs = (data or {}).get("check_runs") if isinstance(data, dict) else None
+        return list(runs) if isinstance(runs, list) else []
+
+
+def _deployment(data: Any) -> DeploymentRef:
+    return DeploymentRef(
+        id=int(data["id"]), sha=str(data["sha"]), environment=str(data.get("environment") or "")
+    )
+
+
+def _pull(data: Any) -> PullRef:
+    return PullRef(
+        number=int(data["number"]), head_sha=str(data["head"]["sha"]), state=str(data["state"])
+    )
 
 
 def _comment(c: Any) -> Comment:
@@ -234,6 +311,27 @@ class DryRunApi:
     def count_check_run_annotations(self, check_run_id: int) -> int:
         self._say("GET", f"/check-runs/{check_run_id}/annotations")
         return 0
+
+    # A dry run sends no request, so it cannot learn what a rerun is about.
+    def get_deployment(self, deployment_id: int) -> DeploymentRef:
+        self._say("GET", f"/deployments/{deployment_id}")
+        raise _unresolved(f"deployment {deployment_id}")
+
+    def latest_deployment(self, environment: str) -> DeploymentRef | None:
+        self._say("GET", f"/deployments?environment={environment}")
+        raise _unresolved(f"the latest deployment of {environment!r}")
+
+    def get_pull(self, number: int) -> PullRef:
+        self._say("GET", f"/pulls/{number}")
+        raise _unresolved(f"the head of pull request #{number}")
+
+    def pulls_for_head(self, label: str) -> list[PullRef]:
+        self._say("GET", f"/pulls?head={label}")
+        return []
+
+
+def _unresolved(what: str) -> Exception:
+    return PublishError(f"dry-run: {what} is not looked up (no request is sent)")
 
 
 def _summarize(body: Any) -> str:

@@ -28,14 +28,14 @@ import requests
 from github import Auth, Github, GithubException
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from gate.errors import PublishError
+
+__all__ = ["Budget", "PublishError", "Retrier", "build_github", "message_of"]
+
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 8.0
-
-
-class PublishError(Exception):
-    """One publishing step failed for good; the message says which call and why, for a warning."""
 
 
 @dataclass

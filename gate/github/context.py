@@ -77,6 +77,12 @@ class GitHubContext:
     target_url: str | None = None  # default target: dispatch input, else environment_url
     fork: bool = False  # a fork PR under `pull_request`: the token is read-only
     run_key: str = ""  # identifies this run (check run external_id)
+    # What a rerun must look up through the API before publishing (`gate.github.rerun`):
+    # "deployment" (sha, environment, URL of `deployment_id`), "latest-deployment" (the same for
+    # the newest deployment of `environment`), "pr-head" (the head sha of the one pull request).
+    resolve: str | None = None
+    head_label: str | None = None  # `owner:branch` of a workflow_run's head (finds fork PRs)
+    run_repository: str | None = None  # workflow_run: the repository the finished run belongs to
 
 
 def read_context(
@@ -198,10 +204,14 @@ def _workflow_dispatch(payload: dict[str, Any], base: _Base) -> dict[str, Any]:
 
     pr = field_("pr-number")
     deployment = field_("deployment-id")
+    target = field_("target-url") or field_("target")
+    environment = field_("environment")
     return {
+        # `environment` alone (no deployment, URL or PR) re-judges its latest deployment
+        "environment_alone": bool(environment) and not (deployment or target or pr),
         "sha": base.env.get("GITHUB_SHA") or None,
-        "environment": field_("environment"),
-        "target_url": field_("target-url"),
+        "environment": environment,
+        "target_url": target,
         "pull_requests": (_int_or_none(pr, "workflow_dispatch input 'pr-number'"),) if pr else (),
         "deployment_id": _int_or_none(deployment, "workflow_dispatch input 'deployment-id'"),
     }
@@ -222,7 +232,15 @@ def _workflow_run(payload: dict[str, Any], base: _Base) -> dict[str, Any]:
         "pull_requests": numbers,
         "find_pulls": not numbers,  # fork PRs are not listed in the payload
         "run_url": _get(payload, "workflow_run.html_url", str, required=False),
+        "head_label": _head_label(payload),
+        "run_repository": _get(payload, "workflow_run.repository.full_name", str, required=False),
     }
+
+
+def _head_label(payload: dict[str, Any]) -> str | None:
+    owner = _get(payload, "workflow_run.head_repository.owner.login", str, required=False)
+    branch = _get(payload, "workflow_run.head_branch", str, required=False)
+    return f"{owner}:{branch}" if owner and branch else None
 
 
 def _finish(
@@ -253,7 +271,34 @@ def _finish(
         target_url=overrides.target_url or fields.get("target_url"),
         fork=bool(fields.get("fork")),
         run_key=run_key,
+        resolve=_resolve(base.event, fields, overrides, deployment_id, pulls),
+        head_label=fields.get("head_label"),
+        run_repository=fields.get("run_repository"),
     )
+
+
+def _resolve(
+    event: str,
+    fields: dict[str, Any],
+    overrides: Overrides,
+    deployment_id: int | None,
+    pulls: tuple[int, ...],
+) -> str | None:
+    """What a manual rerun still has to look up (an explicit `--sha` / GATE_SHA is kept)."""
+    if event != "workflow_dispatch":
+        return None
+    if deployment_id is not None:
+        return "deployment"
+    if overrides.sha:
+        return None
+    if fields.get("environment_alone") and overrides.pr is None and not overrides.target_url:
+        return "latest-deployment"
+    return "pr-head" if len(pulls) == 1 else None
+
+
+def api_url_from(env: Mapping[str, str]) -> str:
+    """The API base from GITHUB_API_URL (https://api.github.com when unset)."""
+    return _api_url(env.get("GITHUB_API_URL"))
 
 
 def _api_url(value: str | None) -> str:

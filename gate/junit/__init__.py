@@ -74,6 +74,8 @@ def read_junit(
     data.passed, data.cases = folder.finish()
     data.testcases = folder.testcases
     data.duration_s = folder.duration
+    data.nameless = folder.nameless
+    data.messages_cut = folder.messages_cut
     return data
 
 

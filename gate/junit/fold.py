@@ -1,12 +1,17 @@
-"""Folding testcases into unique tests: reruns, flaky tests, bounded problems, small memory.
+"""Folding testcases into unique tests: reruns in order, flaky tests, bounded text, small memory.
 
-Identity is (innermost `<testsuite>` name, classname, name, file). Passed testcases are kept
-only as 64-bit hashes of their identity in 256 `array('q')` buckets (8 bytes a test, no Python
-object per test), so a million passing tests cost about 8 MB. Non-passed testcases are kept in
-full (bounded text) because they are reported one by one. At the end each bucket is turned into a
-set once, which counts the unique passed tests and tells which failed tests also passed somewhere
-(flaky). Hashes are Python's process-local `hash` of the identity tuple: two different tests
-colliding among a million has a probability near 1e-8, and would only merge two counts.
+Identity is (innermost `<testsuite>` name, classname, name, file); a testcase without a name is
+its own test. Attempts of one identity are folded in the order they are read (docs/junit.md).
+
+Passed testcases are kept only as 64-bit hashes of their identity in 256 `array('q')` buckets
+(8 bytes a test, no Python object per test), so a million passing tests cost about 8 MB. A
+non-passed identity gets a small record keyed by the same hash; a later pass of it updates the
+record, so the fold knows which attempt came last without keeping the order of passes. Text
+(messages, traces) is kept within fixed budgets, so memory does not grow with the failures'
+text. At the end each bucket is turned into a set once, which counts the unique passed tests and
+tells which records passed before their first failure. Hashes are Python's process-local `hash`
+of the identity tuple: two different tests colliding among a million has a probability near
+1e-8, and would only merge two counts.
 """
 
 from __future__ import annotations
@@ -39,10 +44,14 @@ _OUTCOME_TAGS = {
     "flakyFailure": _FLAKY,
     "flakyError": _FLAKY,
 }
-# Text kept for all problems of one read, so that 100,000 failing tests stay bounded too.
+# What `status` / `result` attributes say when a testcase did not run (docs/junit.md).
+_NOT_RUN = frozenset({"disabled", "notrun", "not_run", "skipped", "suppressed"})
+# Text kept for all problems of one read, so that 100,000 failing tests stay bounded too:
+# details (trace, output) for at most DETAILED_CASES tests within DETAIL_BUDGET characters,
+# messages for every test until MESSAGE_BUDGET characters are spent.
+DETAILED_CASES = 500
 DETAIL_BUDGET = 1_000_000
 MESSAGE_BUDGET = 500_000
-SHORT_MESSAGE = 200
 
 
 def local_name(tag: str) -> str:
@@ -103,19 +112,44 @@ class JUnitData:
     files: list[Path] = field(default_factory=list)  # read without error
     spools: dict[Path, Path] = field(default_factory=dict)  # file -> its body as text
     testcases: int = 0  # testcase elements read, reruns included
+    nameless: int = 0  # testcases without a name (each counted as its own test)
+    messages_cut: int = 0  # non-passed tests whose message was left out (text budget spent)
     duration_s: float = 0.0
     from_attributes: AttributeCounts = field(default_factory=AttributeCounts)
 
 
 class _Record:
-    """A non-passed identity while reading: which attempt kinds were seen, the worst one's text."""
+    """A non-passed identity while reading: what its attempts were, in order, and its text."""
 
-    __slots__ = ("attempts", "detail", "duration", "line", "message", "seen", "tier", "worst")
+    __slots__ = (
+        "attempts",
+        "cut",
+        "detail",
+        "duration",
+        "file",
+        "id",
+        "last",
+        "line",
+        "message",
+        "name",
+        "passes",
+        "seen",
+        "tier",
+        "worst",
+    )
 
-    def __init__(self) -> None:
-        self.seen = 0
+    def __init__(self, id: str, name: str, file: str | None) -> None:
+        # cleaned and redacted once, when the identity first fails: the raw attributes are
+        # not kept, and the folded case shares these strings
+        self.id = id
+        self.name = name
+        self.file = file
+        self.seen = 0  # every kind any attempt had (_SKIP, _FAIL, _ERROR, _FLAKY)
+        self.last = 0  # the latest attempt that ran: _PASS, _FAIL or _ERROR (0: none yet)
         self.worst = 0
-        self.attempts = 0
+        self.attempts = 0  # attempts that did not simply pass
+        self.passes = 0  # plain passes after this record was made
+        self.cut = False  # its text was left out: the message budget was spent
         self.message = ""
         self.detail = ""
         self.duration = 0.0
@@ -124,14 +158,21 @@ class _Record:
 
 
 class Folder:
-    """Receives testcase elements one by one (`add`) and folds them (`finish`)."""
+    """Receives testcase elements one by one, in reading order (`add`), and folds them (`finish`).
+
+    The order of `add` calls is the order of attempts: document order within a file, then the
+    order the files were given in.
+    """
 
     def __init__(self, redact: Redact) -> None:
         self._redact = redact
         self._buckets = [array("q") for _ in range(256)]
-        self._records: dict[tuple[str, str, str, str], _Record] = {}
+        self._records: dict[int, _Record] = {}  # by the identity's hash, in first-seen order
         self._detail_budget = DETAIL_BUDGET
         self._message_budget = MESSAGE_BUDGET
+        self._detailed = 0
+        self._owners = _Owners(redact)
+        self.messages_cut = 0
         self.add, self._stats = self._make_add()
 
     @property
@@ -144,21 +185,34 @@ class Folder:
         """Sum of the testcases' `time` so far."""
         return self._stats()[1]
 
+    @property
+    def nameless(self) -> int:
+        """Testcases without a name so far (each is its own test)."""
+        return self._stats()[2]
+
     def _make_add(
         self,
-    ) -> tuple[Callable[[str, Element], None], Callable[[], tuple[int, float]]]:
+    ) -> tuple[Callable[[str, Element], None], Callable[[], tuple[int, float, int]]]:
         """`add(suite, testcase)`, called a million times, as a closure over locals so the
         passed path touches no attribute; and a reader of its counters."""
         buckets = self._buckets
+        records = self._records
         add_problem = self._add_problem
         outcome_tags = _OUTCOME_TAGS
         count = 0
         total = 0.0
+        nameless = 0
 
         def add(suite: str, case: Element) -> None:
-            nonlocal count, total
+            nonlocal count, total, nameless
             get = case.attrib.get
-            key = (suite, get("classname") or get("class") or "", get("name", ""), get("file", ""))
+            name = get("name")
+            key: tuple[str, str, str, str] | tuple[str, str, str, str, int]
+            if name and not name.isspace():
+                key = (suite, get("classname") or get("class") or "", name, get("file", ""))
+            else:  # no name: its own test, never an attempt of another nameless one
+                nameless += 1
+                key = (suite, get("classname") or get("class") or "", "", get("file", ""), nameless)
             count += 1
             seconds = 0.0
             text = get("time")
@@ -171,56 +225,83 @@ class Folder:
                     if not 0.0 <= seconds < 1e9:
                         seconds = 0.0
                 total += seconds
-            if not len(case):
-                hashed = hash(key)
-                buckets[hashed & 255].append(hashed)
-                return
             kinds = 0
-            for child in case:
-                kinds |= outcome_tags.get(local_name(child.tag), 0)
-            if kinds & ~_FLAKY == 0:
-                if not kinds:  # only properties, system-out and the like
-                    hashed = hash(key)
+            if len(case):
+                for child in case:
+                    kinds |= outcome_tags.get(local_name(child.tag), 0)
+            if not kinds & (_FAIL | _ERROR) and (get("status") or get("result")):
+                kinds |= _not_run(get("status"), get("result"))
+            hashed = hash(key)
+            if not kinds:  # passed (or only properties, system-out and the like)
+                record = records.get(hashed)
+                if record is None:
                     buckets[hashed & 255].append(hashed)
-                    return
-                kinds = _FLAKY | _PASS  # only flakyFailure/flakyError: passed on a retry
-            add_problem(key, case, kinds, seconds)
+                else:  # an earlier attempt did not pass: this one is now the latest
+                    record.last = _PASS
+                    record.passes += 1
+                return
+            add_problem(hashed, key, case, kinds, seconds)
 
-        def stats() -> tuple[int, float]:
-            return count, total
+        def stats() -> tuple[int, float, int]:
+            return count, total, nameless
 
         return add, stats
 
     def _add_problem(
-        self, key: tuple[str, str, str, str], case: Element, kinds: int, s: float
+        self,
+        hashed: int,
+        key: tuple[str, str, str, str] | tuple[str, str, str, str, int],
+        case: Element,
+        kinds: int,
+        s: float,
     ) -> None:
-        record = self._records.get(key)
+        record = self._records.get(hashed)
         if record is None:
-            record = self._records[key] = _Record()
+            suite, classname, name, file = key[:4]
+            short = clean_name(name, self._redact) or _unnamed(key)
+            owner = self._owners(classname, suite)
+            record = _Record(_join_id(owner, short), short, clean_name(file) or None)
+            self._records[hashed] = record
         record.attempts += 1
         record.seen |= kinds
+        if kinds & _ERROR:
+            record.last = _ERROR
+        elif kinds & _FAIL:
+            record.last = _FAIL
+        elif kinds & _FLAKY:
+            record.last = _PASS  # flakyFailure/flakyError only: it passed on a retry
+        # else: skipped, did not run: the latest attempt that ran stays what it was
         worst = max((_SEVERITY[k] for k in (_SKIP, _FAIL, _ERROR) if kinds & k), default=0)
         if worst > record.worst or (not record.message and not record.detail):
             record.worst = max(worst, record.worst)
             record.duration = s
-            record.message, record.detail = self._texts(case, kinds)
+            texts = self._texts(case, kinds, fresh=not record.detail)
+            if texts is None:
+                record.cut = True
+            else:
+                record.message, record.detail = texts
             record.line = _int(case.get("line"))
         if record.tier is None:
             record.tier = _tier(case)
 
-    def _texts(self, case: Element, kinds: int) -> tuple[str, str]:
-        """(message, detail) of the most telling outcome element, bounded within the budgets."""
+    def _texts(self, case: Element, kinds: int, fresh: bool) -> tuple[str, str] | None:
+        """(message, detail) of the most telling outcome element, within the budgets.
+
+        Details (trace and output) go to the first `DETAILED_CASES` non-passed tests while the
+        detail budget lasts; messages to every test while the message budget lasts. Past the
+        message budget: None, the text is left out (and counted in `finish`), so memory stays
+        bounded however many tests fail.
+        """
+        if self._message_budget <= 0:
+            return None
         wanted: tuple[str, ...] = ("error", "failure", "rerunError", "rerunFailure", "skipped")
         if kinds & _FLAKY and not kinds & (_FAIL | _ERROR | _SKIP):
             wanted = ("flakyError", "flakyFailure")
-        found: dict[str, Element] = {}
-        output: list[str] = []
-        for child in case:
-            tag = local_name(child.tag)
-            found.setdefault(tag, child)
-            if tag in ("system-out", "system-err") and child.text and child.text.strip():
-                output.append(f"--- {tag} ---\n{bound(child.text.strip(), 2_000)}")
-        element = next((found[t] for t in wanted if t in found), None)
+        element = None
+        for tag in wanted:
+            element = next((c for c in case if local_name(c.tag) == tag), None)
+            if element is not None:
+                break
         if element is None:
             return "", ""
         body = element.text or ""
@@ -228,83 +309,124 @@ class Folder:
             if local_name(sub.tag) == "stackTrace" and sub.text:
                 body = f"{body}\n{sub.text}" if body.strip() else sub.text
         message = element.get("message") or ""
-        kind = element.get("type") or ""
         if not message:
             first = next((ln.strip() for ln in body[:4_000].splitlines() if ln.strip()), "")
-            message = first or kind
+            message = first or element.get("type") or ""
         if kinds & _FLAKY and not kinds & (_FAIL | _ERROR):
             retried = sum(1 for c in case if local_name(c.tag).startswith("flaky"))
             message = f"passed on retry after {retried} failed attempt(s): {message}"
-        detail = "\n".join(x for x in (body.strip("\n"), *output) if x.strip())
-        return self._spend(message, detail)
-
-    def _spend(self, message: str, detail: str) -> tuple[str, str]:
-        limit = MESSAGE_LIMIT if self._message_budget > 0 else SHORT_MESSAGE
-        message = clean_text(message, limit, self._redact)
+        message = clean_text(message, MESSAGE_LIMIT, self._redact)
         self._message_budget -= len(message)
-        if self._detail_budget <= 0:
-            return message, "[detail dropped: the report's text budget is spent]" if detail else ""
+        wants_detail = kinds & (_FAIL | _ERROR | _FLAKY)
+        if not wants_detail or self._detail_budget <= 0 or self._detailed >= DETAILED_CASES:
+            return message, ""
+        output = [
+            f"--- {tag} ---\n{bound(c.text.strip(), 2_000)}"
+            for c in case
+            if (tag := local_name(c.tag)) in ("system-out", "system-err")
+            and c.text
+            and c.text.strip()
+        ]
+        detail = "\n".join(x for x in (body.strip("\n"), *output) if x.strip())
         detail = clean_text(detail, DETAIL_LIMIT, self._redact)
         self._detail_budget -= len(detail)
+        self._detailed += 1 if fresh else 0
         return message, detail
 
     def finish(self) -> tuple[int, list[FoldedCase]]:
-        """(unique passed tests incl. flaky, the non-passed unique tests in reading order)."""
-        by_bucket: dict[int, list[tuple[int, tuple[str, str, str, str]]]] = {}
-        for key in self._records:
-            hashed = hash(key)
-            by_bucket.setdefault(hashed & 255, []).append((hashed, key))
+        """(unique passed tests incl. flaky, the non-passed unique tests in reading order).
+
+        Consumes the folder: its buckets and records are released as they are folded.
+        """
         passed = 0
-        passed_somewhere: set[tuple[str, str, str, str]] = set()
+        passed_first: set[int] = set()  # records whose test passed before its first non-pass
         for index, bucket in enumerate(self._buckets):
             unique = set(bucket)
-            passed += len(unique)
-            passed_somewhere.update(k for h, k in by_bucket.get(index, ()) if h in unique)
             self._buckets[index] = array("q")
+            mine = {h for h in unique if h in self._records}
+            passed += len(unique) - len(mine)
+            passed_first |= mine
+            del unique
         cases: list[FoldedCase] = []
-        for key, record in self._records.items():
-            folded = _fold(key, record, key in passed_somewhere, self._redact)
+        records = self._records
+        while records:  # last first (popitem), each record released as it is folded
+            hashed, record = records.popitem()
+            folded = _fold(record, hashed in passed_first)
             if folded is None:
-                continue  # skipped in one attempt, passed in another: it ran and passed
-            if folded.status is CaseStatus.FLAKY and key not in passed_somewhere:
-                passed += 1
-            cases.append(folded)
+                passed += 1  # its latest attempt that ran passed, and none failed
+            else:
+                if folded.status is CaseStatus.FLAKY:
+                    passed += 1
+                if record.cut and not record.message:
+                    self.messages_cut += 1
+                cases.append(folded)
+        cases.reverse()  # reading order
         return passed, cases
 
 
-def _fold(
-    key: tuple[str, str, str, str], record: _Record, passed: bool, redact: Redact
-) -> FoldedCase | None:
-    seen = record.seen | (_PASS if passed else 0)
-    if seen & _PASS and seen & (_FAIL | _ERROR | _FLAKY):
+def _not_run(status: str | None, result: str | None) -> int:
+    """`_SKIP` when the testcase's attributes say it did not run (see docs/junit.md)."""
+    for value in (status, result):
+        if value and value.strip().lower() in _NOT_RUN:
+            return _SKIP
+    return 0
+
+
+class _Owners:
+    """Cleaned, redacted class or suite names: thousands of failing tests share a few hundred."""
+
+    def __init__(self, redact: Redact) -> None:
+        self._redact = redact
+        self._seen: dict[tuple[str, str], str] = {}
+
+    def __call__(self, classname: str, suite: str) -> str:
+        key = (classname, suite)
+        owner = self._seen.get(key)
+        if owner is None:
+            owner = clean_name(classname, self._redact) or clean_name(suite, self._redact)
+            if len(self._seen) < 50_000:
+                self._seen[key] = owner
+        return owner
+
+
+def _fold(record: _Record, passed_first: bool) -> FoldedCase | None:
+    """The test's status from its attempts in order (docs/junit.md, "Reruns")."""
+    failed = record.seen & (_FAIL | _ERROR | _FLAKY)
+    if record.last in (_FAIL, _ERROR):
+        status = CaseStatus.ERROR if record.seen & _ERROR else CaseStatus.FAILED
+    elif record.last == _PASS:
+        if not failed:
+            return None
         status = CaseStatus.FLAKY
-    elif seen & _ERROR:
-        status = CaseStatus.ERROR
-    elif seen & _FAIL:
-        status = CaseStatus.FAILED
-    elif seen & _PASS:
+    elif passed_first:  # passed, then only attempts that did not run
         return None
     else:
         status = CaseStatus.SKIPPED
     message = record.message
     if status is CaseStatus.FLAKY and not message.startswith("passed on retry"):
-        message = f"failed {_times(record.attempts)}, then passed on a rerun: {message}"
-    elif record.attempts > 1 and status is not CaseStatus.SKIPPED:
-        message = f"failed in all {record.attempts} attempts: {message}"
-    suite, classname, name, file = key
-    short = clean_name(name, redact) or "(unnamed)"
-    owner = clean_name(classname, redact) or clean_name(suite, redact)
+        fails = record.attempts - (1 if record.seen & _FLAKY else 0)
+        message = f"failed {_times(max(1, fails))}, then passed on a rerun: {message}"
+    elif status in (CaseStatus.FAILED, CaseStatus.ERROR):
+        if record.passes or passed_first:
+            message = f"failed in the latest attempt after passing in an earlier one: {message}"
+        elif record.attempts > 1:
+            message = f"failed in all {record.attempts} attempts: {message}"
     return FoldedCase(
-        id=_join_id(owner, short),
-        name=short,
+        id=record.id,
+        name=record.name,
         status=status,
         message=message,
         detail=record.detail,
         duration_s=record.duration,
-        file=clean_name(file) or None,
+        file=record.file,
         line=record.line,
         tier=record.tier,
     )
+
+
+def _unnamed(key: tuple[str, str, str, str] | tuple[str, str, str, str, int]) -> str:
+    """The shown name of a testcase the producer wrote no name for: `(unnamed #N)`."""
+    return f"(unnamed #{key[4]})" if len(key) > 4 else "(unnamed)"
 
 
 def case_id(suite: str, classname: str, name: str, redact: Redact | None = None) -> str:

@@ -21,6 +21,7 @@ from typing import TextIO
 from gate.inputs import expand
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder
+from gate.junit.mask import Masker
 from gate.junit.scan import JUnitReadError, scan_file
 from gate.model import GateResult, Outcome, SuiteResult, SuiteRun
 
@@ -29,8 +30,13 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 Spool = Callable[[Path], Path | None]
 
 
-def write_merged(result: GateResult, runs: list[SuiteRun], path: Path, spool: Spool) -> None:
-    """Write `path`. `spool(file)` is the reader's copy of `file`'s body, if it accepted it."""
+def write_merged(
+    result: GateResult, runs: list[SuiteRun], path: Path, spool: Spool, masker: Masker | None = None
+) -> None:
+    """Write `path`. `spool(file)` is the reader's copy of `file`'s body, if it accepted it.
+
+    With `masker`, the configured secret values are masked in everything copied from the files.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     files = {run.name: [f for spec in run.junit for f in expand(spec).files] for run in runs}
     temp = path.with_name(f".{path.name}.tmp")
@@ -43,7 +49,7 @@ def write_merged(result: GateResult, runs: list[SuiteRun], path: Path, spool: Sp
             f'time="{result.duration_s:.3f}">\n'
         )
         for suite in result.suites:
-            _write_suite(out, suite, files.get(suite.name, []), spool)
+            _write_suite(out, suite, files.get(suite.name, []), spool, masker)
         out.write("</testsuites>\n")
     temp.replace(path)
 
@@ -57,7 +63,9 @@ def _attr(value: str) -> str:
     return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
 
 
-def _write_suite(out: TextIO, suite: SuiteResult, files: list[Path], spool: Spool) -> None:
+def _write_suite(
+    out: TextIO, suite: SuiteResult, files: list[Path], spool: Spool, masker: Masker | None
+) -> None:
     t = suite.totals
     out.write(
         f'<testsuite name={_attr(suite.name)} tests="{t.tests}" failures="{t.failed}" '
@@ -68,14 +76,20 @@ def _write_suite(out: TextIO, suite: SuiteResult, files: list[Path], spool: Spoo
         if spooled is not None:
             out.flush()
             with spooled.open("rb") as source:  # UTF-8 both: copy bytes, no decoding
-                shutil.copyfileobj(source, out.buffer, 1 << 20)
+                if masker is not None:
+                    masker.copy(source, out.buffer)
+                else:
+                    shutil.copyfileobj(source, out.buffer, 1 << 20)
         else:
             body = io.StringIO()
             try:
                 scan_file(file, Folder(lambda s: s), AttributeCounts(), tee=BodyWriter(body))
             except JUnitReadError:
                 continue  # the result already names this file as unreadable
-            out.write(body.getvalue())
+            text = body.getvalue()
+            if masker is not None:
+                text = masker.mask(text.encode("utf-8")).decode("utf-8")
+            out.write(text)
         out.write("\n")
     if suite.outcome in (Outcome.ERROR, Outcome.INCONCLUSIVE):
         message = _attr("; ".join(suite.reasons)[:2000])

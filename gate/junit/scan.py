@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
+from gate.errors import GateError
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder, local_name
 from gate.junit.source import UnsafeOrUnreadable, read_text
@@ -21,7 +22,7 @@ _CASE, _SUITE, _SUITES = 1, 2, 3
 _KINDS = {"testcase": _CASE, "testsuite": _SUITE, "testsuites": _SUITES}
 
 
-class JUnitReadError(Exception):
+class JUnitReadError(GateError):
     """A file that cannot be read as JUnit; the message names the file and, if known, where."""
 
 

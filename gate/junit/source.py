@@ -16,7 +16,9 @@ so files with non-UTF-8 bytes or terminal escapes in names are read instead of r
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -44,7 +46,7 @@ class UnsafeOrUnreadable(Exception):
 
 def read_text(path: Path) -> Iterator[str]:
     """Decoded, cleaned text of `path` in chunks; raises `UnsafeOrUnreadable` or `OSError`."""
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         head = fh.read(CHUNK)
         if not head:
             raise UnsafeOrUnreadable("the file is empty (0 bytes)")
@@ -55,6 +57,34 @@ def read_text(path: Path) -> Iterator[str]:
             raise UnsafeOrUnreadable(f"unknown encoding {encoding!r} declared") from None
         chunks = _decoded(fh, head, decoder, ascii_compatible)
         yield from cap_runs(_guard_prolog(chunks))
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading in binary, if it is a regular file; else `UnsafeOrUnreadable`.
+
+    Opened non-blocking first and checked with `fstat` on the open descriptor: a FIFO named
+    `*.xml` would otherwise block `open` until a writer came, and a device would never end.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((what for test, what in _KINDS if test(mode)), "not a file")
+            raise UnsafeOrUnreadable(f"not a regular file ({kind}); refused")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _decoded(

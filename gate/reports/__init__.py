@@ -13,13 +13,13 @@ lands (see `gate.reports.escape`).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from gate.model import GateResult
 from gate.reports.markdown import DEFAULT_LIMIT, render_markdown
+from gate.reports.resultfile import result_json_chunks
 from gate.reports.terminal import print_summary
 from gate.reports.workflow import workflow_commands
 
@@ -36,7 +36,7 @@ __all__ = [
 
 def result_json(result: GateResult) -> str:
     """`result.json` text: exactly `result.to_json()`, key order kept, UTF-8, indent 2."""
-    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return "".join(result_json_chunks(result))
 
 
 def write_reports(
@@ -52,8 +52,8 @@ def write_reports(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"result": out_dir / "result.json", "summary": out_dir / "summary.md"}
-    _write(paths["result"], result_json(result))
-    _write(paths["summary"], render_markdown(result, run_url=run_url, secrets=secrets))
+    _write(paths["result"], result_json_chunks(result))  # streamed: it can list 100,000 tests
+    _write(paths["summary"], [render_markdown(result, run_url=run_url, secrets=secrets)])
     return paths
 
 
@@ -67,7 +67,8 @@ def remove_reports(out_dir: Path) -> None:
         (out_dir / name).unlink(missing_ok=True)
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, chunks: Iterable[str]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
+    with tmp.open("w", encoding="utf-8", newline="\n") as out:
+        out.writelines(chunks)
     tmp.replace(path)

@@ -8,9 +8,10 @@ before it is written into Markdown, HTML, a terminal or a workflow command:
 2. redaction (`gate.redact.Redactor`), again, as defence in depth: the reader redacts where text
    enters, the renderers redact once more where it leaves.
 3. bounding (`shorten`, `bound_block`), so a 50 MB failure message costs a few kilobytes.
-4. escaping for the context it lands in: Markdown inline text (`md_inline`), raw HTML such as
-   `<summary>` (`html_text`), or a fenced code block (`fenced`, whose fence the text cannot
-   close).
+4. escaping for the context it lands in, and only what that context needs (a raw summary.md
+   stays readable): Markdown inline text and table cells (`md_inline`), a code span for ids,
+   URLs and expressions (`md_code`), raw HTML such as `<summary>` (`html_text`), or a fenced
+   code block (`fenced`, whose fence the text cannot close).
 
 `@mentions` and `#123` issue references are neutralised with a zero-width joiner after the
 `@`/`#`, so a hostile test name cannot ping people or link issues from a PR comment.
@@ -18,7 +19,6 @@ before it is written into Markdown, HTML, a terminal or a workflow command:
 
 from __future__ import annotations
 
-import html
 import re
 
 from gate.redact import Redactor
@@ -35,12 +35,22 @@ _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
 _ISSUE_REF = re.compile(r"#(?=\d)")
 _GH_REF = re.compile(r"(?i)\b(GH)-(?=\d)")
-# Characters with a meaning in GitHub-flavoured Markdown inline text (and tables: `|`).
-# `:` is escaped too, so a URL in a test name is not turned into a link (and `www.` below).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~:])")
-# At the start of a list item these would open a nested list or a heading underline.
-_WWW = re.compile(r"(?i)(www)\.")
-_LEADING_MARKER = re.compile(r"^(\d*)([-+=.])")
+# Escaping is by context and minimal, so that a raw summary.md stays readable
+# (`p(95)<500`, `http://127.0.0.1:46823` in a code span), yet renders exactly as the text.
+# Inline text and table cells: characters that open an inline construct anywhere (`$` opens
+# GitHub's math, `$...$` and `$$...$$`, which can recolour or resize text in a comment).
+_MD_ALWAYS = re.compile(r"([\\`*\[\]|~$])")
+# `_` opens or closes emphasis only at a word edge; `test_foo_bar` needs no backslash.
+_UNDERSCORE = re.compile(r"_(?![^\W_])|(?<![^\W_])_")
+# `<` starts raw HTML or an autolink only before a letter, `/`, `!` or `?`; `&` starts a
+# character reference only before a letter, digit or `#`: `p(95)<500` and `a & b` stay as typed.
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY_START = re.compile(r"&(?=[A-Za-z0-9#])")
+# GitHub autolinks bare `http://`, `https://`, `ftp://` and `www.`: one backslash breaks each.
+_SCHEME = re.compile(r"(?i)\b(https?|ftp):(?=//)")
+_WWW = re.compile(r"(?i)\b(www)\.")
+# At the start of a list item these would open a nested list, a quote or a heading.
+_LEADING_MARKER = re.compile(r"^(\d*)([-+=.)>#])")
 _BACKTICK_RUN = re.compile(r"`+")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -117,18 +127,48 @@ def bound_block(text: object, limit: int, redactor: Redactor | None = None) -> s
 
 
 def md_inline(text: str) -> str:
-    """Escape already-cleaned one-line text for Markdown inline context, table cells included."""
-    text = neutralise(html.escape(text.replace("\n", " "), quote=False))  # & < >
-    text = _WWW.sub(r"\1\\.", _MD_SPECIAL.sub(r"\\\1", text))
-    return _LEADING_MARKER.sub(r"\1\\\2", text)
+    """Escape already-cleaned one-line text for Markdown inline context, table cells included.
+
+    Only what would start a Markdown, HTML or link construct gets a backslash; the rest is left
+    as typed, so the raw file reads like the text.
+    """
+    text = _MD_ALWAYS.sub(r"\\\1", text.replace("\n", " "))
+    text = _UNDERSCORE.sub(r"\\_", text)
+    text = _ENTITY_START.sub(r"\\&", text)
+    text = _HTML_START.sub("&lt;", text)  # an entity, so no raw `</details>` is in the file
+    text = _WWW.sub(r"\1\\.", _SCHEME.sub(r"\1\\:", text))
+    return neutralise(_LEADING_MARKER.sub(r"\1\\\2", text))
+
+
+def md_code(text: str, *, cell: bool = False) -> str:
+    """Already-cleaned one-line text as a Markdown code span: shown exactly as typed (ids, URLs,
+    threshold expressions), with no link, emphasis or HTML inside.
+
+    The delimiter is longer than any backtick run in the text. Mentions and issue references are
+    neutralised as elsewhere. In a table cell (`cell=True`) `|` is written `\\|`, which GitHub
+    reads as a literal pipe even inside a code span. Text that looks like an HTML tag is
+    written as escaped inline text instead, so that no raw tag stands in the file.
+    """
+    if not text or _HTML_START.search(text):
+        return md_inline(text)
+    text = neutralise(text.replace("\n", " "))
+    if cell:
+        text = text.replace("|", "\\|")
+    longest = max((len(m.group(0)) for m in _BACKTICK_RUN.finditer(text)), default=0)
+    tick = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) or not text else ""
+    return f"{tick}{pad}{text}{pad}{tick}"
 
 
 def html_text(text: str) -> str:
     """Escape already-cleaned text for raw HTML context (e.g. inside `<summary>`).
 
-    Markdown is not interpreted there, so only HTML is escaped (backslashes would show).
+    Markdown is not interpreted there, so only what could start a tag or a character reference
+    is escaped (backslashes would show); quotes and `>` need nothing in element text.
     """
-    return neutralise(html.escape(text.replace("\n", " "), quote=True))
+    text = text.replace("\n", " ")
+    text = re.sub(r"&(?=[A-Za-z0-9#])", "&amp;", text)
+    return neutralise(_HTML_START.sub("&lt;", text))
 
 
 def fence_for(text: str, char: str = "`") -> str:

@@ -7,6 +7,8 @@ tier (p1 first), then in the order the reader found them.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
 from gate.model import GateResult, Outcome, Problem, SuiteResult, Verdict
@@ -104,3 +106,55 @@ def duration(seconds: float | None) -> str:
         return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
+
+
+def cold_start(result: GateResult) -> str | None:
+    """`ready after 1.2 s, first answer 35 ms` from result.json's `cold_start`, or None.
+
+    The values come from result.json, which `gate report` reads back: anything that is not a
+    number is left out rather than shown.
+    """
+    data = result.cold_start
+    if not isinstance(data, dict):
+        return None
+    ready, first = data.get("ready_s"), data.get("first_ms")
+    parts = []
+    if isinstance(ready, int | float) and not isinstance(ready, bool):
+        parts.append(f"ready after {duration(float(ready))}")
+    if isinstance(first, int | float) and not isinstance(first, bool):
+        parts.append(f"first answer {float(first):.0f} ms")
+    return ", ".join(parts) or None
+
+
+# A quarantine id longer than this is cut and ends in `*` (it stays a valid pattern).
+QUARANTINE_ID_CHARS = 200
+_FNMATCH_SPECIAL = re.compile(r"([\[\]*?])")
+_UNPRINTABLE = re.compile(
+    r"[^\S ]|[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def quarantine_id(test_id: str, limit: int = QUARANTINE_ID_CHARS) -> str:
+    """The `[policy] quarantine` id that matches this test, ready to copy.
+
+    The id itself when it is printable and short (the policy compares ids for equality before
+    it tries wildcards); else a pattern: `[`, `*`, `?` made literal (`[[]`), characters a report
+    cannot show replaced by `?`, and a cut marked with `*`.
+    """
+    if len(test_id) <= limit and not _UNPRINTABLE.search(test_id):
+        return test_id
+    pattern = ""
+    for char in test_id:
+        piece = "?" if _UNPRINTABLE.match(char) else _FNMATCH_SPECIAL.sub(r"[\1]", char)
+        if len(pattern) + len(piece) > limit - 1:
+            return pattern + "*"
+        pattern += piece
+    return pattern
+
+
+def quarantine_entry(entry: Entry) -> str:
+    """A `[policy] quarantine` line for a failing test: `{ id = "...", suite = "smoke", reason =
+    "..." },` (TOML basic strings take JSON's escapes)."""
+    test_id = json.dumps(quarantine_id(entry.problem.id), ensure_ascii=False)
+    suite = json.dumps(entry.suite.name, ensure_ascii=False)
+    return f'{{ id = {test_id}, suite = {suite}, reason = "why, and a ticket" }},'

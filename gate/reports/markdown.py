@@ -23,6 +23,7 @@ from gate.reports.escape import (
     bound_block,
     fenced,
     html_text,
+    md_code,
     md_inline,
     safe_id,
     safe_text,
@@ -123,9 +124,12 @@ def _verdict_line(result: GateResult, red: Redactor) -> str:
 def _meta_line(result: GateResult, red: Redactor, url: str | None) -> str:
     parts = []
     if result.target:
-        parts.append(f"Target: {md_inline(safe_text(result.target, ID_CHARS, red))}")
+        parts.append(f"Target: {md_code(safe_text(result.target, ID_CHARS, red))}")
     t = result.totals
     parts.append(f"{facts.plural(t.tests, 'test')} in {facts.duration(result.duration_s)}")
+    cold = facts.cold_start(result)
+    if cold:
+        parts.append(f"Cold start: {cold}")
     if url:
         parts.append(f"[workflow run]({url})")
     return " · ".join(parts)
@@ -195,14 +199,14 @@ def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
         blocks.append(f"> {icon} {md_inline(safe_text(text, REASON_CHARS, red))}")
     latency, more = stress_rows.latency_rows(stress)
     if latency:
-        rows = [[md_inline(safe_id(r[0], 80, red)), *r[1:]] for r in latency]
+        rows = [[md_code(safe_id(r[0], ID_CHARS, red), cell=True), *r[1:]] for r in latency]
         if more:
             rows.append([f"… {more:,} more metrics (see result.json)", *[""] * 6])
         header = ["Metric (ms)", "Count", "p50", "p90", "p95", "p99", "Max"]
         blocks.append(_table(header, "|---|--:|--:|--:|--:|--:|--:|", rows))
     rates, more = stress_rows.rate_rows(stress)
     if rates:
-        rows = [[md_inline(safe_id(r[0], 80, red)), *r[1:]] for r in rates]
+        rows = [[md_code(safe_id(r[0], ID_CHARS, red), cell=True), *r[1:]] for r in rates]
         if more:
             rows.append([f"… {more:,} more metrics", "", ""])
         blocks.append(_table(["Rate metric", "Rate", "Count"], "|---|--:|--:|", rows))
@@ -211,8 +215,8 @@ def _stress_blocks(stress: dict[str, Any], red: Redactor) -> list[str]:
         rows = [
             [
                 f"{stress_rows.threshold_icon(t.ok)}",
-                md_inline(safe_id(t.metric, 80, red)),
-                md_inline(safe_text(t.expression, 120, red)),
+                md_code(safe_id(t.metric, ID_CHARS, red), cell=True),
+                md_code(safe_text(t.expression, 120, red), cell=True),
                 t.measured if t.ok is not None else f"{t.measured} (inconclusive)",
             ]
             for t in limits
@@ -271,7 +275,7 @@ def _item(kind: str, entry: facts.Entry, red: Redactor) -> str:
     p = entry.problem
     suite = md_inline(safe_id(entry.suite.name, 80, red))
     icon = facts.PROBLEM_ICON.get(p.outcome, "•")
-    line = f"- {icon} **{suite}** › {md_inline(safe_id(p.id, ID_CHARS, red))}"
+    line = f"- {icon} **{suite}** › {md_code(safe_id(p.id, ID_CHARS, red))}"
     message = safe_text(p.message or p.detail, LINE_CHARS, red)
     return f"{line} — {md_inline(message)}" if message else line
 
@@ -295,6 +299,8 @@ def _failing_item(suite: SuiteResult, p: Problem, red: Redactor) -> str:
     if p.file:
         where = safe_text(p.file, ID_CHARS, red) + (f":{p.line}" if p.line else "")
         parts.append(f"at {md_inline(where)}")
+    entry = red(facts.quarantine_entry(facts.Entry(suite, p)))
+    parts.append(f"quarantine with `[policy] quarantine = [...]`: {md_code(entry)}")
     body = bound_block(p.message, MESSAGE_CHARS, red)
     detail = bound_block(p.detail, DETAIL_CHARS, red)
     if detail and detail != body:

@@ -80,6 +80,21 @@ def _metrics(stress: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in metrics.items() if isinstance(v, dict)}
 
 
+def split_metric(name: str) -> tuple[str, str | None]:
+    """`http_req_duration{endpoint:GET /x}` -> (`http_req_duration`, `GET /x`); untagged: None.
+
+    Any other tag (`{status:500}`) is kept whole as the second part.
+    """
+    base, brace, rest = name.partition("{")
+    if not brace or not rest.endswith("}"):
+        return name, None
+    tag = rest[:-1]
+    key, colon, value = tag.partition(":")
+    if colon and key.strip() in ("endpoint", "name"):
+        return base.strip(), value.strip()
+    return base.strip(), tag
+
+
 def latency_rows(stress: dict[str, Any]) -> tuple[list[list[str]], int]:
     """Rows `[metric, count, p50, p90, p95, p99, max]` (ms) and how many were left out."""
     rows = [

@@ -31,6 +31,8 @@ TOP_FAILING_PLAIN = 20
 TOP_OTHER = 5
 LINE_CHARS = 160
 NAME_CHARS = 100
+LABEL_CHARS = 32  # the metric column of the plain latency table; longer labels wrap
+METRIC_CHARS = 200  # a metric or endpoint name: a bound against hostile input, not a layout cut
 
 PLAIN_MARK = {
     "failed": "FAIL",
@@ -101,6 +103,9 @@ def _meta(result: GateResult, red: Redactor) -> str:
     parts = [f"{facts.plural(result.totals.tests, 'test')} in {facts.duration(result.duration_s)}"]
     if result.target:
         parts.insert(0, f"target {_text(result.target, NAME_CHARS, red)}")
+    cold = facts.cold_start(result)
+    if cold:
+        parts.append(cold)
     return " | ".join(parts)
 
 
@@ -117,6 +122,8 @@ def plain_summary(result: GateResult, *, red: Redactor | None = None, actions: b
     lines.extend(_plain_suites(result, red))
     for kind in facts.KINDS:
         lines.extend(_plain_problems(result, kind, red))
+        if kind == "failing":
+            lines.extend(_quarantine_lines(result, TOP_FAILING_PLAIN, red))
     if isinstance(result.stress, dict):
         lines.extend(_plain_stress(result.stress, red))
     if actions:
@@ -167,6 +174,21 @@ def _plain_problems(result: GateResult, kind: str, red: Redactor) -> list[str]:
     return lines
 
 
+def _quarantine_lines(result: GateResult, top: int, red: Redactor) -> list[str]:
+    """The failing tests as `[policy] quarantine` entries, ready to paste into gate.toml."""
+    found = facts.entries(result, "failing")[:top]
+    if not found:
+        return []
+    lines = ["to quarantine (known-bad, reported but not blocking), add to gate.toml:"]
+    lines.append("  [policy]")
+    lines.append("  quarantine = [")
+    for entry in found:
+        text = red(facts.quarantine_entry(entry))
+        lines.append(f"    {no_log_commands(text)}")
+    lines.append("  ]")
+    return lines
+
+
 def _plain_stress(stress: dict[str, Any], red: Redactor) -> list[str]:
     lines = [f"stress: {stress_rows.overview(stress)}"]
     lines.extend(
@@ -174,21 +196,44 @@ def _plain_stress(stress: dict[str, Any], red: Redactor) -> list[str]:
     )
     rows, _ = stress_rows.latency_rows(stress)
     if rows:
-        lines.append(
-            f"  {'metric (ms)':<32}"
-            + "".join(f" {h:>8}" for h in ("count", *stress_rows.PERCENTILES))
-        )
-        for row in rows:
-            lines.append(f"  {_name(row[0], 32, red):<32}" + "".join(f" {v:>8}" for v in row[1:]))
+        heads = "".join(f" {h:>8}" for h in ("count", *stress_rows.PERCENTILES))
+        lines.append(f"  {'metric (ms)':<{LABEL_CHARS}}{heads}")
+        for label, cells in _grouped(rows, red):
+            numbers = "".join(f" {v:>8}" for v in cells)
+            if len(label) > LABEL_CHARS:  # wrapped, never cut: the numbers on the next line
+                lines.append(f"  {label}")
+                lines.extend([f"  {'':<{LABEL_CHARS}}{numbers}"] if cells else [])
+            else:
+                lines.append(f"  {label:<{LABEL_CHARS}}{numbers}".rstrip())
     for name, rate, n in stress_rows.rate_rows(stress)[0]:
-        lines.append(f"  {_name(name, 32, red):<32} {_rate_text(name, rate, n)}")
+        lines.append(f"  {_name(name, METRIC_CHARS, red):<32} {_rate_text(name, rate, n)}")
     for t in stress_rows.thresholds(stress)[0]:
         verdict = {True: "ok", False: "FAILED", None: "INCONCLUSIVE"}[t.ok]
         lines.append(
-            f"  threshold {_name(t.metric, 40, red)} {_text(t.expression, 80, red)}: "
+            f"  threshold {_name(t.metric, METRIC_CHARS, red)} {_text(t.expression, 80, red)}: "
             f"measured {t.measured} -> {verdict}"
         )
     return lines
+
+
+def _grouped(rows: list[list[str]], red: Redactor) -> list[tuple[str, list[str]]]:
+    """Latency rows grouped by metric: the metric's own row, then one indented row per endpoint
+    (`  GET /versions.json`), so a tagged name is never cut to fit a column. A metric measured
+    only per endpoint gets a heading row without numbers."""
+    groups: dict[str, list[tuple[str | None, list[str]]]] = {}
+    for row in rows:
+        metric, endpoint = stress_rows.split_metric(row[0])
+        groups.setdefault(metric, []).append((endpoint, row[1:]))
+    out: list[tuple[str, list[str]]] = []
+    for metric, members in groups.items():
+        own = next((cells for endpoint, cells in members if endpoint is None), [])
+        out.append((_name(metric, METRIC_CHARS, red), own))
+        out += [
+            (f"  {_name(endpoint, METRIC_CHARS, red)}", cells)
+            for endpoint, cells in members
+            if endpoint is not None
+        ]
+    return out
 
 
 def _rate_text(name: str, rate: str, count: str) -> str:
@@ -226,6 +271,9 @@ def _rich_summary(result: GateResult, out: TextIO, red: Redactor) -> None:
             if message:
                 line.append(f" — {message}", style="dim")
             console.print(line, overflow="ellipsis", no_wrap=True)
+        if kind == "failing":
+            for text in _quarantine_lines(result, TOP_FAILING_TTY, red):
+                console.print(Text(text, style="dim"), overflow="fold")
     if isinstance(result.stress, dict):
         _rich_stress(console, result.stress, red)
 
@@ -256,16 +304,16 @@ def _rich_stress(console: Console, stress: dict[str, Any], red: Redactor) -> Non
     rows, _ = stress_rows.latency_rows(stress)
     if rows:
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-        table.add_column("metric (ms)")
+        table.add_column("metric (ms)", overflow="fold", max_width=48)  # wraps, never cuts
         for head in ("count", *stress_rows.PERCENTILES):
-            table.add_column(head, justify="right")
-        for row in rows:
-            table.add_row(Text(_name(row[0], 40, red)), *row[1:])
+            table.add_column(head, justify="right", no_wrap=True)
+        for label, cells in _grouped(rows, red):
+            table.add_row(Text(label), *(cells or [""] * (len(stress_rows.PERCENTILES) + 1)))
         console.print(table)
     for name, rate, n in stress_rows.rate_rows(stress)[0]:
-        console.print(Text(f"  {_name(name, 40, red)}: {_rate_text(name, rate, n)}"))
+        console.print(Text(f"  {_name(name, METRIC_CHARS, red)}: {_rate_text(name, rate, n)}"))
     for t in stress_rows.thresholds(stress)[0]:
-        line = Text(f"  {stress_rows.threshold_icon(t.ok)} {_name(t.metric, 40, red)} ")
+        line = Text(f"  {stress_rows.threshold_icon(t.ok)} {_name(t.metric, METRIC_CHARS, red)} ")
         line.append(_text(t.expression, 80, red))
         line.append(f": {t.measured}", style={True: "green", False: "red", None: "yellow"}[t.ok])
         console.print(line)

@@ -19,6 +19,7 @@ class Case:
     text: str = ""
     properties: dict[str, str] = field(default_factory=dict)
     flaky: list[str] = field(default_factory=list)
+    time: float = 0.0
 
 
 @dataclass
@@ -76,6 +77,7 @@ def _cases(xml: str) -> list[Case]:
     cases = []
     for node in ET.fromstring(xml).iter("testcase"):
         case = Case(node.get("classname", ""), node.get("name", ""), "passed")
+        case.time = float(node.get("time", "0") or 0)
         for child in node:
             if child.tag in ("failure", "error", "skipped"):
                 case.outcome = child.tag
