@@ -39,6 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(group))
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist may be absent or off (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadgroup` that groups by module name, not only by the `@group` suffix xdist
     adds to node ids: with pytest 9.2 and xdist 3.8 that suffix is no longer applied (node ids
