@@ -1,12 +1,19 @@
 """Shared pytest configuration. Fixture groups live in their own modules, loaded as plugins.
 
-The suite runs in parallel (`pytest -n 4 --dist loadgroup`, see CONTRIBUTING.md). Tests that are
-sensitive to load, or that load the machine themselves, share an xdist group per kind, so two of
-them never run at once: the stress engine's schedule checks, the `act` runs (each starts a
-workflow with several Python processes) and the installs into fresh virtualenvs.
+The suite runs in parallel (`pytest -n 4 --dist loadgroup`, see CONTRIBUTING.md). Some modules
+form a group that one worker runs, one test after the other:
+- `stress`: the load engine's tests measure whether the generator kept its schedule; two of
+  them at once on two cores would each see the other's load;
+- `install`: tests/test_isolation.py installs deploy-gate into fresh virtualenvs, in module
+  fixtures that one worker then builds once.
+The `act` runs are not grouped: they are slow but not timing-sensitive (generous deadlines),
+and spreading them is what keeps the suite near five minutes.
 """
 
 from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
 
 import pytest
 
@@ -15,16 +22,34 @@ pytest_plugins = ["github_fixtures"]
 LOAD_GROUPS = {
     "test_stress_engine": "stress",
     "test_stress_h1": "stress",
-    "test_action_act": "act",
-    "test_action_user_repo": "act",
     "test_isolation": "install",
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to suffix the node ids
+def _group(nodeid: str) -> str | None:
+    return LOAD_GROUPS.get(PurePath(nodeid.split("::", 1)[0]).stem)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the grouped modules' tests with `xdist_group`, the documented way."""
     for item in items:
-        module = getattr(item, "module", None)
-        group = LOAD_GROUPS.get(module.__name__.rpartition(".")[2]) if module else None
+        group = _group(item.nodeid)
         if group and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist may be absent or off (-p no:xdist)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` that groups by module name, not only by the `@group` suffix xdist
+    adds to node ids: with pytest 9.2 and xdist 3.8 that suffix is no longer applied (node ids
+    became structured; pytest-dev/pytest-xdist#1386), so the marks alone group nothing."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleGroups(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid) or super()._split_scope(nodeid)
+
+    return ModuleGroups(config, log)

@@ -267,9 +267,35 @@ def test_an_empty_target_is_fine_when_the_config_has_one(tmp_path: Path) -> None
     assert parse_inputs(env_of(working_directory=str(tmp_path), target_url="")).config is None
 
 
+def test_an_empty_target_is_fine_when_gate_config_names_a_config_with_one(tmp_path: Path) -> None:
+    """The action finds the configuration the way `gate` does: GATE_CONFIG counts."""
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "gate.toml").write_text('target = "https://x.example"\n')
+    env = env_of(working_directory=str(tmp_path), target_url="")
+    with pytest.raises(InputError):
+        parse_inputs(env)
+    assert parse_inputs({**env, "GATE_CONFIG": "deploy/gate.toml"}).target is None
+
+
+def test_requirements_input_becomes_gate_run_flags(tmp_path: Path) -> None:
+    (tmp_path / "requirements-e2e.txt").write_text("pyjwt\n")
+    env = env_of(working_directory=str(tmp_path), requirements="requirements-e2e.txt, humanize")
+    argv = parse_inputs(env).gate_argv()
+    assert argv[argv.index("--requirements") :][:4] == [
+        "--requirements", "requirements-e2e.txt", "--requirements", "humanize"
+    ]  # fmt: skip
+
+
+def test_an_annotation_cannot_start_another_workflow_command(tmp_path: Path) -> None:
+    code, log, _ = step("check", env_of(suites="::add-mask::x"), tmp_path)
+    assert code == 1
+    assert "\n::add-mask::" not in log
+
+
 @pytest.mark.parametrize(
     ("inputs", "name", "words"),
     [
+        ({"requirements": "e2e.txt"}, "requirements", "'e2e.txt' does not exist"),
         ({"target_url": ""}, "target-url", "is empty"),
         ({"target_url": "staging.example.com"}, "target-url", "http(s) URL"),
         ({"target_url": "ftp://x.example"}, "target-url", "ftp://x.example"),

@@ -81,9 +81,10 @@ def test_readiness_refused(closed_port: int) -> None:
     assert reason is not None
     assert reason.startswith(f"GET {url}/health did not answer status 200 within 1 s")
     assert "last seen: connection refused" in reason
-    # attempts are `interval_s` apart, however fast the refusal: at most 1 s / 0.2 s + 1
-    attempts = int(re.search(r"\((\d+) attempts", reason).group(1))  # type: ignore[union-attr]
-    assert 2 <= attempts <= 6
+    # attempts are `interval_s` apart, however fast the refusal: at most 1 s / 0.2 s + 1. On a
+    # loaded machine (parallel test runs) the first attempt alone can take the whole second.
+    attempts = int(re.search(r"\((\d+) attempts?", reason).group(1))  # type: ignore[union-attr]
+    assert 1 <= attempts <= 6
 
 
 def test_readiness_dns_failure() -> None:

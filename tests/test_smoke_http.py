@@ -194,7 +194,7 @@ def test_unknown_check_key_suggests_the_toml_spelling(tmp_path: Path) -> None:
 
 def test_pytest_output_names_failures_by_id_and_explains_deselected(smoke_run: Run) -> None:
     """Issue 15: `FAILED ../smoke.http::...` when the working directory was elsewhere, and an
-    unexplained `2 deselected` (tls and websocket have nothing configured here)."""
+    unexplained `3 deselected` (tls, websocket and rate_limit have nothing configured here)."""
     failed = [line for line in smoke_run.output.splitlines() if line.startswith("FAILED ")]
     assert failed, smoke_run.output
     for line in failed:
@@ -202,6 +202,6 @@ def test_pytest_output_names_failures_by_id_and_explains_deselected(smoke_run: R
             ("FAILED smoke.security_headers::", "FAILED smoke.https_redirect::")
         ), line
     assert (
-        "deploy-gate: 2 deselected = built-in check kinds with nothing configured "
-        "(tls, websocket); they are neither tests nor skips" in smoke_run.output
+        "deploy-gate: 3 deselected = built-in check kinds with nothing configured "
+        "(rate_limit, tls, websocket); they are neither tests nor skips" in smoke_run.output
     )

@@ -54,8 +54,14 @@ CLIENTS = pytest.mark.parametrize("client", ["lean", "aiohttp"])
 @CLIENTS
 def test_stall_shows_in_corrected_latency_not_in_service_time(tmp_path: Path, client: str) -> None:
     stall = Stall(after=150)
+    # Late starts are what a loaded machine (a parallel test run) gives the generator; this
+    # test is about corrected vs service latency, so it tolerates them (saturation has its
+    # own test below) instead of assuming a quiet machine.
     with serve({"GET /": stall}) as url:
-        run = _run(url, tmp_path, rate=200, duration_s=3, connections=2, client=client)
+        run = _run(
+            url, tmp_path, rate=200, duration_s=3, connections=2, client=client,
+            max_late_fraction=0.5,
+        )  # fmt: skip
     metrics = run.summary.to_json()["metrics"]
     assert stall.stalled >= 1, "the server must have stalled for the test to mean anything"
     corrected, service = metrics["http_req_duration"], metrics["http_req_service"]
