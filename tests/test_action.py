@@ -448,3 +448,60 @@ def test_set_output_survives_newlines_and_equals(tmp_path: Path) -> None:
     out.write_text("")
     action.set_output("a", "x=1\nEOF\ny", {"GITHUB_OUTPUT": str(out)})
     assert parse_github_output(out.read_text()) == {"a": "x=1\nEOF\ny"}
+
+
+# --- a workflow_dispatch rerun: the deployment is looked up only when checks need its URL -------
+
+
+def dispatch_env(tmp_path: Path, fake: Any, **inputs: str) -> dict[str, str]:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"inputs": inputs}))
+    return {
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": fake.repository,
+        "GITHUB_API_URL": fake.url,
+        "GITHUB_SHA": "b" * 40,
+    }
+
+
+def test_a_junit_only_rerun_with_an_environment_looks_nothing_up(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    (tmp_path / "junit.xml").write_text("<testsuite/>")
+    env = {
+        **env_of(
+            target_url="",
+            suites="none",
+            junit="junit.xml",
+            working_directory=".",
+            github_token=fake_github.WRITE_TOKEN,
+        ),
+        "GATE_INPUT_ENVIRONMENT": "staging",
+        **dispatch_env(tmp_path, fake_github, environment="staging"),
+    }
+    code, log, outputs = step("check", env, tmp_path)
+    assert code == 0, log
+    assert "gate report junit.xml" in log
+    assert "target-url" not in outputs
+    assert "deployment-id" not in outputs
+    assert fake_github.count("GET", r".") == 0  # the environment has no deployment: not asked
+
+
+def test_a_rerun_that_runs_checks_still_looks_the_deployment_up(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    env = {
+        **env_of(
+            target_url="",
+            suites="smoke",
+            working_directory=".",
+            github_token=fake_github.WRITE_TOKEN,
+        ),
+        "GATE_INPUT_ENVIRONMENT": "staging",
+        **dispatch_env(tmp_path, fake_github, environment="staging"),
+    }
+    code, log, _ = step("check", env, tmp_path)
+    assert code == 1, log
+    assert "environment 'staging' has no deployment" in log
+    assert fake_github.count("GET", r"/deployments$") == 1
