@@ -288,7 +288,7 @@ def _sections(
         heading = "### " + SECTION_TITLE[kind].format(n=f"{omitted[kind]:,}")
         separator = "\n\n" if kind == "failing" else "\n"
         size = len(heading) + 2
-        for entry in facts.entries(result, kind):
+        for entry in facts.ordered(result, kind):
             item = _item(kind, entry, red)
             extra = len(item) + (len(separator) if items else 0)
             if doc.size + (2 if doc.blocks else 0) + size + extra > budget:

@@ -156,15 +156,15 @@ def _plain_suites(result: GateResult, red: Redactor) -> list[str]:
 
 
 def _plain_problems(result: GateResult, kind: str, red: Redactor) -> list[str]:
-    found = facts.entries(result, kind)
-    if not found:
+    total = facts.count(result, kind)
+    if not total:
         return []
     top = TOP_FAILING_PLAIN if kind == "failing" else TOP_OTHER
-    shown = found[:top]
+    shown = facts.entries(result, kind, top)
     title = (
-        f"{kind} tests ({len(found):,})"
-        if len(shown) == len(found)
-        else (f"{kind} tests (showing {len(shown):,} of {len(found):,}; all in result.json)")
+        f"{kind} tests ({total:,})"
+        if len(shown) == total
+        else (f"{kind} tests (showing {len(shown):,} of {total:,}; all in result.json)")
     )
     lines = [f"{title}:"]
     for entry in shown:
@@ -179,7 +179,7 @@ def _plain_problems(result: GateResult, kind: str, red: Redactor) -> list[str]:
 
 def _quarantine_lines(result: GateResult, top: int, red: Redactor) -> list[str]:
     """The failing tests as `[policy] quarantine` entries, ready to paste into gate.toml."""
-    found = facts.entries(result, "failing")[:top]
+    found = facts.entries(result, "failing", top)
     if not found:
         return []
     lines = ["to quarantine (known-bad, reported but not blocking), add to gate.toml:"]
@@ -281,13 +281,13 @@ def _rich_summary(result: GateResult, out: TextIO, red: Redactor) -> None:
     if result.suites:
         console.print(_rich_suites(result, red))
     for kind in facts.KINDS:
-        found = facts.entries(result, kind)
-        if not found:
+        total = facts.count(result, kind)
+        if not total:
             continue
         top = TOP_FAILING_TTY if kind == "failing" else TOP_OTHER
-        more = f", showing {top}" if len(found) > top else ""
-        console.print(Text(f"{kind} tests ({len(found):,}{more})", style="bold"))
-        for entry in found[:top]:
+        more = f", showing {top}" if total > top else ""
+        console.print(Text(f"{kind} tests ({total:,}{more})", style="bold"))
+        for entry in facts.entries(result, kind, top):
             p = entry.problem
             line = Text(f"  {facts.PROBLEM_ICON.get(p.outcome, '•')} ")
             line.append(_name(entry.suite.name, 30, red), style="bold")
