@@ -35,6 +35,8 @@ from gate.model import CaseStatus
 
 _SKIP, _FAIL, _ERROR, _FLAKY, _PASS = 1, 2, 4, 8, 16
 _SEVERITY = {_SKIP: 1, _FAIL: 2, _ERROR: 3}
+# the worst severity of every combination of _SKIP, _FAIL and _ERROR
+_WORST = tuple(max((v for k, v in _SEVERITY.items() if bits & k), default=0) for bits in range(8))
 _OUTCOME_TAGS = {
     "failure": _FAIL,
     "error": _ERROR,
@@ -44,12 +46,22 @@ _OUTCOME_TAGS = {
     "flakyFailure": _FLAKY,
     "flakyError": _FLAKY,
 }
+# Which outcome element's text a record keeps, most telling first.
+_TEXT_SOURCES = {
+    tag: rank
+    for rank, tag in enumerate(("error", "failure", "rerunError", "rerunFailure", "skipped"))
+}
+_FLAKY_TEXT_SOURCES = {"flakyError": 0, "flakyFailure": 1}
 # What `status` / `result` attributes say when a testcase did not run (docs/junit.md).
 _NOT_RUN = frozenset({"disabled", "notrun", "not_run", "skipped", "suppressed"})
 # Text kept for all problems of one read, so that 100,000 failing tests stay bounded too:
 # details (trace, output) for at most DETAILED_CASES tests within DETAIL_BUDGET characters,
 # messages for every test until MESSAGE_BUDGET characters are spent.
 DETAILED_CASES = 500
+# Cleaned messages kept for reuse: thousands of skipped or erroring tests share a few messages
+# ("feature flag off", "Connection refused"), and cleaning and redacting one costs microseconds.
+_MESSAGES_CACHED = 10_000
+_MESSAGE_CACHED_CHARS = 200
 DETAIL_BUDGET = 1_000_000
 MESSAGE_BUDGET = 500_000
 
@@ -172,6 +184,7 @@ class Folder:
         self._message_budget = MESSAGE_BUDGET
         self._detailed = 0
         self._owners = _Owners(redact)
+        self._messages: dict[str, str] = {}  # raw message -> cleaned (most messages repeat)
         self.messages_cut = 0
         self.add, self._stats = self._make_add()
 
@@ -198,7 +211,7 @@ class Folder:
         buckets = self._buckets
         records = self._records
         add_problem = self._add_problem
-        outcome_tags = _OUTCOME_TAGS
+        tag_kinds = dict(_OUTCOME_TAGS)  # grows with namespaced and other child tags seen
         count = 0
         total = 0.0
         nameless = 0
@@ -228,7 +241,13 @@ class Folder:
             kinds = 0
             if len(case):
                 for child in case:
-                    kinds |= outcome_tags.get(local_name(child.tag), 0)
+                    tag = child.tag
+                    kind = tag_kinds.get(tag)
+                    if kind is None:
+                        kind = _OUTCOME_TAGS.get(local_name(tag), 0)
+                        if len(tag_kinds) < 1_000:
+                            tag_kinds[tag] = kind
+                    kinds |= kind
             if not kinds & (_FAIL | _ERROR) and (get("status") or get("result")):
                 kinds |= _not_run(get("status"), get("result"))
             hashed = hash(key)
@@ -271,7 +290,7 @@ class Folder:
         elif kinds & _FLAKY:
             record.last = _PASS  # flakyFailure/flakyError only: it passed on a retry
         # else: skipped, did not run: the latest attempt that ran stays what it was
-        worst = max((_SEVERITY[k] for k in (_SKIP, _FAIL, _ERROR) if kinds & k), default=0)
+        worst = _WORST[kinds & (_SKIP | _FAIL | _ERROR)]
         if worst > record.worst or (not record.message and not record.detail):
             record.worst = max(worst, record.worst)
             record.duration = s
@@ -294,14 +313,16 @@ class Folder:
         """
         if self._message_budget <= 0:
             return None
-        wanted: tuple[str, ...] = ("error", "failure", "rerunError", "rerunFailure", "skipped")
+        wanted = _TEXT_SOURCES
         if kinds & _FLAKY and not kinds & (_FAIL | _ERROR | _SKIP):
-            wanted = ("flakyError", "flakyFailure")
+            wanted = _FLAKY_TEXT_SOURCES
         element = None
-        for tag in wanted:
-            element = next((c for c in case if local_name(c.tag) == tag), None)
-            if element is not None:
-                break
+        rank = len(wanted)
+        for child in case:  # the first child of the most telling tag
+            tag = child.tag
+            found = wanted.get(tag if tag[:1] != "{" else local_name(tag), rank)
+            if found < rank:
+                element, rank = child, found
         if element is None:
             return "", ""
         body = element.text or ""
@@ -315,7 +336,12 @@ class Folder:
         if kinds & _FLAKY and not kinds & (_FAIL | _ERROR):
             retried = sum(1 for c in case if local_name(c.tag).startswith("flaky"))
             message = f"passed on retry after {retried} failed attempt(s): {message}"
-        message = clean_text(message, MESSAGE_LIMIT, self._redact)
+        cleaned = self._messages.get(message)
+        if cleaned is None:
+            cleaned = clean_text(message, MESSAGE_LIMIT, self._redact)
+            if len(self._messages) < _MESSAGES_CACHED and len(message) <= _MESSAGE_CACHED_CHARS:
+                self._messages[message] = cleaned
+        message = cleaned
         self._message_budget -= len(message)
         wants_detail = kinds & (_FAIL | _ERROR | _FLAKY)
         if not wants_detail or self._detail_budget <= 0 or self._detailed >= DETAILED_CASES:
