@@ -134,13 +134,14 @@ class SuiteResult:
     # carry id and outcome). Written to result.json only when not zero.
     messages_cut: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, problems: bool = True) -> dict[str, Any]:
+        """As in result.json; `problems=False` leaves the list empty (a streaming writer's)."""
         data = {
             "name": self.name,
             "outcome": str(self.outcome),
             "totals": self.totals.to_json(),
             "duration_s": round(self.duration_s, 3),
-            "problems": [p.to_json() for p in self.problems],
+            "problems": [p.to_json() for p in self.problems] if problems else [],
             "reasons": list(self.reasons),
             "blocking": self.blocking,
         }
@@ -163,7 +164,8 @@ class GateResult:
     cold_start: dict[str, Any] | None = None
     baseline: BaselineReport | None = None  # only with --baseline (docs/baseline.md)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, problems: bool = True) -> dict[str, Any]:
+        """As in result.json; `problems=False` leaves the suites' problem lists empty."""
         return {
             "schema": SCHEMA_VERSION,
             "verdict": str(self.verdict),
@@ -171,7 +173,7 @@ class GateResult:
             "reasons": list(self.reasons),
             "target": self.target,
             "totals": self.totals.to_json(),
-            "suites": [s.to_json() for s in self.suites],
+            "suites": [s.to_json(problems=problems) for s in self.suites],
             "stress": None if self.stress is None else self.stress.to_json(),
             "duration_s": round(self.duration_s, 3),
             "cold_start": self.cold_start,

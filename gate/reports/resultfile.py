@@ -28,7 +28,7 @@ _FIELDS = tuple(Problem.__dataclass_fields__)  # the order `Problem.to_json` kee
 def result_json_chunks(result: GateResult) -> Iterator[str]:
     """The text of `result.json` (indent 2, UTF-8, key order of `to_json`) in pieces."""
     token = uuid.uuid4().hex
-    data = result.to_json()
+    data = result.to_json(problems=False)  # the problems are written below, one by one
     for index, suite in enumerate(data["suites"]):
         suite["problems"] = f"{token}:{index}"
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -55,7 +55,8 @@ def _object(problem: Problem) -> str:
     """`problem.to_json()` as json writes it there, without building the dict first."""
     try:
         fields = [
-            f'{_KEY}"{name}": {_scalar(value)}'  # field names are plain ASCII identifiers
+            # field names are plain ASCII identifiers; most values are strings
+            f'{_KEY}"{name}": {encode_basestring(value) if type(value) is str else _scalar(value)}'
             for name in _FIELDS
             if (value := getattr(problem, name)) is not None and value != ""
         ]
