@@ -73,7 +73,7 @@ def judge_suite(
     totals.tests = totals.passed + totals.failed + totals.errors + skipped + totals.quarantined
     _skips_and_minimum(run, own, policy, totals, findings)
 
-    problems = [p for _, p in sorted(_problems(buckets), key=lambda x: x[0])]
+    problems = _problems(buckets)
     outcome = Outcome.worst([o for o, _ in findings.items])
     return SuiteResult(
         name=run.name,
@@ -120,6 +120,10 @@ def _sort_cases(
     """Cases by kind; quarantined ones apart, with the entry's reason."""
     entries = [q for q in quarantine if q.suite in (None, suite)]
     buckets: dict[str, list[tuple[FoldedCase, str]]] = {k: [] for k in _PROBLEM_ORDER}
+    if not entries:  # the common case: no quarantine for this suite
+        for case in cases:
+            buckets[str(case.status)].append((case, ""))
+        return buckets
     for case in cases:
         entry = next((q for q in entries if _matches(q.id, case)), None)
         if entry is not None:
@@ -249,26 +253,24 @@ def _skips_and_minimum(
         findings.add(Outcome.INCONCLUSIVE, text)
 
 
-def _problems(buckets: dict[str, list[tuple[FoldedCase, str]]]) -> list[tuple[int, Problem]]:
-    out: list[tuple[int, Problem]] = []
-    for kind, cases in buckets.items():
-        for case, reason in cases:
+def _problems(buckets: dict[str, list[tuple[FoldedCase, str]]]) -> list[Problem]:
+    """The problems in `_PROBLEM_ORDER` of their kind, in reading order within a kind."""
+    out: list[Problem] = []
+    for kind in sorted(buckets, key=_PROBLEM_ORDER.__getitem__):
+        for case, reason in buckets[kind]:
             message = case.message
             if kind == "quarantined":
                 message = f"quarantined ({reason}); {case.status}: {message}"
             out.append(
-                (
-                    _PROBLEM_ORDER[kind],
-                    Problem(
-                        id=case.id,
-                        outcome=kind,
-                        message=message,
-                        duration_s=round(case.duration_s, 3),
-                        file=case.file,
-                        line=case.line,
-                        tier=case.tier,
-                        detail=case.detail,
-                    ),
+                Problem(
+                    id=case.id,
+                    outcome=kind,
+                    message=message,
+                    duration_s=round(case.duration_s, 3),
+                    file=case.file,
+                    line=case.line,
+                    tier=case.tier,
+                    detail=case.detail,
                 )
             )
     return out
