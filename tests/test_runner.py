@@ -369,7 +369,7 @@ def gate_run(
         suites=select_suites(config, None),
         out_dir=tmp_path / "out",
         stream=out,
-        blocks=lambda run: decide([run], config, target=target).verdict is Verdict.BLOCK,
+        blocks=lambda run: decide([run], config, target=target).result.verdict is Verdict.BLOCK,
         **extra,  # type: ignore[arg-type]
     )
     return [(r.name, r.status, r.detail) for r in result.runs], out.getvalue()

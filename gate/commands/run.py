@@ -130,7 +130,7 @@ def execute(
 
     def blocks(run: SuiteRun) -> bool:
         """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
-        return decide([run], config, target=target).verdict is Verdict.BLOCK
+        return decide([run], config, target=target).result.verdict is Verdict.BLOCK
 
     started = time.monotonic()
     with interrupt_on_sigterm():
@@ -145,7 +145,7 @@ def execute(
             keep_going=keep_going,
             baseline_stress=stress_data(earlier),
         )
-    result = decide(
+    decision = decide(
         ran.runs,
         config,
         target=target,
@@ -153,8 +153,8 @@ def execute(
         duration_s=time.monotonic() - started,
         cold_start=ran.cold_start,
     )
-    result = against_baseline(result, earlier, out_dir, config)
-    return int(emit(result, ran.runs, out_dir, secrets=config.secret_values))
+    decision.result = against_baseline(decision.result, earlier, out_dir, config)
+    return int(emit(decision, out_dir, secrets=config.secret_values))
 
 
 def _check_stress_hosts(
