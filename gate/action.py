@@ -43,18 +43,11 @@ from gate.config.loader import find_config_file
 from gate.config.publish import ALL_SURFACES
 from gate.config.schema import SUITES
 from gate.errors import ConfigError, GateError
+from gate.errors import InputError as InputError  # re-exported: its old home
 from gate.workflow_io import command, write_outputs
 
 OUT_DIR = "gate-results"
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
-
-
-class InputError(GateError):
-    """An action input is wrong. `name` is the input as the user spells it in `with:`."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"input `{name}`: {message}")
-        self.name = name
 
 
 @dataclass(frozen=True)

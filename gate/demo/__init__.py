@@ -21,16 +21,12 @@ from pathlib import Path
 from typing import IO
 
 from gate.demo.faults import FAULTS, check_fault, describe_faults
-from gate.errors import GateError
+from gate.errors import DemoError
 
 __all__ = ["BUNDLED_CONFIG", "FAULTS", "DemoError", "describe_faults", "launch"]
 
 BUNDLED_CONFIG = Path(__file__).with_name("gate.toml")
 _LISTENING = "listening on "
-
-
-class DemoError(GateError):
-    """The demo service could not be started (the gate then blocks with this message)."""
 
 
 @contextlib.contextmanager

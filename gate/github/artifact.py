@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gate.errors import PublishError
+from gate.errors import ArtifactRefused
 from gate.github.context import GitHubContext
 from gate.model import GateResult
 
@@ -35,10 +35,6 @@ CLAIM_FILE = "pull-request.json"
 
 Outcome = Literal["passed", "warned", "failed", "inconclusive", "error"]
 Count = Annotated[int, Field(ge=0)]
-
-
-class ArtifactRefused(PublishError):
-    """The artifact is not published; the message says why (for a workflow warning)."""
 
 
 class _Strict(BaseModel):

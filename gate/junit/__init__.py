@@ -13,10 +13,11 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from gate.errors import JUnitReadError
 from gate.inputs import expand, suite_name_for
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, FoldedCase, Folder, JUnitData, case_id
-from gate.junit.scan import JUnitReadError, scan_file
+from gate.junit.scan import scan_file
 from gate.junit.text import Redact
 
 __all__ = [
