@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.checks.session import check_identity
 from gate.config import GateConfig
 from gate.config.keys import positions
 from gate.errors import ConfigError, UsageError
@@ -27,17 +26,15 @@ def pytest_targets(suite: str, config: GateConfig) -> list[str]:
     A configured suite always gets at least one path: with no checks in it, pytest collects zero
     tests (exit 5, inconclusive), instead of being started without paths and collecting whatever
     lies in the working directory. An unconfigured suite (no `[smoke]`/`[e2e]`) gets `[]`. A user
-    path that does not exist, or a flow naming an unknown identity, is a `ConfigError` (exit 2).
+    path that does not exist is a `ConfigError` (exit 2); identities were checked with the config.
     """
     if suite == "smoke":
         if config.smoke is None:
             return []
-        _check_smoke_identities(config)
         return [str(SMOKE_MODULE)]
     if suite == "e2e":
         if config.e2e is None:
             return []
-        _check_identities(config)
         users = [str(p) for p in _user_paths(config)]
         return [str(FLOWS_MODULE), *users] if config.e2e.flows or not users else users
     raise UsageError(f"no built-in pytest checks for suite {suite!r} (expected smoke or e2e)")
@@ -59,29 +56,3 @@ def _user_paths(config: GateConfig) -> list[Path]:
             )
         paths.append(Path(f"{path}::{selector}") if selector else path)
     return paths
-
-
-def _check_smoke_identities(config: GateConfig) -> None:
-    assert config.smoke is not None
-    used = [(f"http[{i}]", c.identity) for i, c in enumerate(config.smoke.http)]
-    used += [(f"websocket[{i}]", c.identity) for i, c in enumerate(config.smoke.websocket)]
-    used += [(f"rate_limit[{i}]", c.identity) for i, c in enumerate(config.smoke.rate_limit)]
-    for where, identity in used:
-        check_identity(config, identity, f"smoke.{where}.identity")
-
-
-def _check_identities(config: GateConfig) -> None:
-    assert config.e2e is not None
-    known = set(config.auth.identities)
-    for flow_index, flow in enumerate(config.e2e.flows):
-        for step_index, step in enumerate(flow.steps):
-            for name in [step.identity, *step.identities]:
-                if name is not None and name not in known:
-                    have = ", ".join(sorted(known)) or "none configured"
-                    raise ConfigError(
-                        f"{config.source}: key 'e2e.flows[{flow_index}].steps[{step_index}]': "
-                        f"flow '{flow.name}', step {step_index + 1} "
-                        f"('{step.label(step_index)}') uses identity '{name}', which is not "
-                        f"in [auth.identities] ({have})"
-                        + positions(f"flows[{flow_index}].steps[{step_index}]")
-                    )

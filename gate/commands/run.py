@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gate.config import load_config
 from gate.config.schema import GateConfig
+from gate.config.suites import SuiteName, split_suites
 from gate.errors import ConfigError, UsageError
 from gate.model import SuiteRun, Verdict
 from gate.readiness import validate_target
@@ -33,11 +34,11 @@ def main(args: argparse.Namespace) -> int:
     from gate.reports import remove_reports  # loaded late, like the policy (see execute)
 
     remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
+    requested = split_suites(args.suites, where="--suites") if args.suites else None
     config = load_config(args.config)
     target, origin = pick_target(args.target, config)
     validate_target(target, Redactor(config.secret_values), origin=origin)
     install(requirements_of(config, getattr(args, "requirements", None) or []))
-    requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
     return execute(
         config,
         config_path=config_path(config),
@@ -106,7 +107,7 @@ def execute(
     *,
     config_path: Path | None,
     target: str,
-    suites: Sequence[str] | None,
+    suites: Sequence[SuiteName] | None,
     out_dir: Path,
     extra_junit: Sequence[str] = (),
     keep_going: bool = False,
