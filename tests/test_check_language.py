@@ -4,7 +4,9 @@ side, the rate-limit check, typed placeholders; and the configuration errors (ex
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 from servers.app import serve
@@ -412,7 +414,9 @@ name = "stuck {n}"
 )
 
 
-def _stuck(tmp_path: Path, limit: int) -> tuple[Run, list[float]]:
+def _stuck(tmp_path: Path, limit: int) -> tuple[Run, list[dict[str, Any]]]:
+    """Run the three stuck flows; returns the run and the server's jobs in creation order
+    (`created`, `last_polled`: the server's clock, so order is judged by what it saw)."""
     app = make_app(Faults(stuck=True))
     config = tmp_path / "gate.toml"
     config.write_text(AUTH + STUCK.replace("{limit}", str(limit)))
@@ -423,26 +427,28 @@ def _stuck(tmp_path: Path, limit: int) -> tuple[Run, list[float]]:
             target=url,
             config=config,
         )
-    return run, app[STATE].created
+    return run, sorted(app[STATE].jobs.values(), key=lambda job: job["created"])
 
 
 def test_flows_run_side_by_side_with_junit_in_config_order(tmp_path: Path) -> None:
-    run, created = _stuck(tmp_path, 4)
+    run, jobs = _stuck(tmp_path, 4)
     assert [c.name for c in run.cases] == ["stuck 1", "stuck 2", "stuck 3"]
     assert "still running after 3 s" in run.case("stuck 1").message
     assert "still running after 2 s" in run.case("stuck 3").message
-    # every job was created before the shortest deadline (2 s) could have passed: the flows
-    # waited at the same time (one after another, the third starts after 5 s of polling)
-    assert len(created) == 3
-    assert created[-1] - created[0] < 2.0
+    # the flows waited at the same time: every job was created before any flow polled its
+    # job for the last time (one after another, a job is created after the last poll of the
+    # job before it)
+    assert len(jobs) == 3
+    assert max(job["created"] for job in jobs) < min(job["last_polled"] for job in jobs)
     assert run.output.count("stuck 1") >= 1
     assert "F" * 3 in run.output.replace(" ", "")
 
 
 def test_max_parallel_1_runs_flows_one_after_another(tmp_path: Path) -> None:
-    _, created = _stuck(tmp_path, 1)
-    assert len(created) == 3
-    assert created[1] - created[0] >= 3.0
+    _, jobs = _stuck(tmp_path, 1)
+    assert len(jobs) == 3
+    for before, after in itertools.pairwise(jobs):
+        assert after["created"] > before["last_polled"]
 
 
 # --- rate limit -------------------------------------------------------------------------------
