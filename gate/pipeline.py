@@ -107,7 +107,7 @@ def decide(
     """Read each run's JUnit (streaming), fold reruns, apply the policy: the `Decision`."""
     redact = Redactor(config.secret_values)
     decision = Decision(
-        GateResult(Verdict.BLOCK, Outcome.ERROR),  # replaced below
+        GateResult(Verdict.BLOCK, Outcome.ERROR),  # a block until the suites are judged below
         list(runs),
         spool_dir=Path(tempfile.mkdtemp(prefix="gate-junit-")),
     )
