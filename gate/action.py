@@ -111,11 +111,9 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         return _publish_only(get, workdir)
     junit = _split(get("junit"), sep="\n,")
     merge = _merge_dirs(get("merge"), workdir)
-    suites_text = get("suites")
-    alone = suites_text == "none" or not (suites_text or get("target-url"))
-    report_only = bool(junit) and alone and not merge
+    report_only = _report_only(get) and not merge
     checks = not (report_only or merge)
-    suites = _suites(suites_text) if checks else None
+    suites = _suites(get("suites")) if checks else None
     config = _config(get("config"), workdir)
     target = _target(get("target-url"), config, workdir, env) if checks else None
     publish = _publish(get("publish"))
@@ -138,6 +136,24 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         baseline=_baseline(get("baseline")),
         requirements=_requirements(get("requirements"), workdir),
     )
+
+
+def _report_only(get: Callable[[str], str]) -> bool:
+    """JUnit files alone (`suites: none`, or neither suites nor a target): `gate report`."""
+    suites = get("suites")
+    return bool(_split(get("junit"), sep="\n,")) and (
+        suites == "none" or not (suites or get("target-url"))
+    )
+
+
+def _checks_target(env: Mapping[str, str]) -> bool:
+    """Whether these inputs run checks against a target (not a result, JUnit files or shard
+    folders, which need none)."""
+
+    def get(name: str) -> str:
+        return env.get(_input_var(name), "").strip()
+
+    return not (get("result") or get("merge") or _report_only(get))
 
 
 def _baseline(text: str) -> str | None:
@@ -397,11 +413,14 @@ def artifact_name(environment: str) -> str:
 
 def _rerun_target(env: Mapping[str, str]) -> Mapping[str, str]:
     """A `workflow_dispatch` rerun of a deployment without `target-url` checks the deployment's
-    `environment_url`: looked up here (`gate.github.rerun`), passed on as step outputs."""
+    `environment_url`: looked up here (`gate.github.rerun`), passed on as step outputs.
+
+    Only when checks need that target: a JUnit-only run, a merge of shards or a given result
+    looks nothing up here (`gate publish` finds where to post: docs/promotion.md)."""
     target = _input_var("target-url")
     if env.get("GITHUB_EVENT_NAME") != "workflow_dispatch" or env.get(target):
         return env
-    if env.get(_input_var("result")):
+    if not _checks_target(env):
         return env
     from gate.errors import GateError
     from gate.github.rerun import resolve_from_env

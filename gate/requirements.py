@@ -87,8 +87,25 @@ def install(wanted: Sequence[Requirements], stream: TextIO | None = None) -> Non
         ) from None
     if done.returncode != 0:
         raise UsageError(_failure(wanted, tool, done.stdout + done.stderr))
-    MARKERS.mkdir(parents=True, exist_ok=True)
-    marker.write_text("\n".join(args) + "\n", encoding="utf-8")
+    _record(marker, args, shown)
+
+
+def _record(marker: Path, args: list[str], shown: str) -> None:
+    """Note the install in the environment, so the next run skips it.
+
+    An environment the gate cannot write to (a read-only image, another user's venv) is a usage
+    error naming the folder, not a traceback.
+    """
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("\n".join(args) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"installed {shown}, but cannot record the install in {marker.parent}: "
+            f"{exc.strerror or exc}; the gate's environment ({sys.prefix}) must be writable "
+            "by this user for --requirements (or install the packages into it beforehand and "
+            "drop --requirements)"
+        ) from None
 
 
 def _as_file(entry: str, group: Requirements) -> Path | None:

@@ -5,7 +5,9 @@ form a group that one worker runs, one test after the other:
 - `stress`: the load engine's tests measure whether the generator kept its schedule; two of
   them at once on two cores would each see the other's load;
 - `install`: tests/test_isolation.py installs deploy-gate into fresh virtualenvs, in module
-  fixtures that one worker then builds once.
+  fixtures that one worker then builds once;
+- `prism`: tests/test_github_contract.py starts Prism on GitHub's OpenAPI description in a
+  module fixture (about 50 s on a busy machine): one worker starts it once, not each worker.
 The `act` runs are not grouped: they are slow but not timing-sensitive (generous deadlines),
 and spreading them is what keeps the suite near five minutes.
 """
@@ -23,6 +25,7 @@ LOAD_GROUPS = {
     "test_stress_engine": "stress",
     "test_stress_h1": "stress",
     "test_isolation": "install",
+    "test_github_contract": "prism",
 }
 
 

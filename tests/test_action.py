@@ -115,9 +115,101 @@ def test_the_require_action_passes_inputs_through_the_environment() -> None:
     assert list(doc["inputs"]) == ["environment", "sha", "wait", "github-token"]
     assert doc["inputs"]["environment"]["required"] is True
     assert doc["inputs"]["wait"]["default"] == "0"
-    [_, run] = [step for _, step in run_steps(doc)]
+    *_, run = [step for _, step in run_steps(doc)]
     assert "-m gate" in run["run"]
     assert "require" in run["run"]
+
+
+def test_both_actions_install_through_the_shared_script() -> None:
+    """One install (setup/install.sh: uv, pip fallback) and one cache for both actions."""
+    for path, script in (
+        (ACTION, '"$GITHUB_ACTION_PATH/setup/install.sh"'),
+        (REQUIRE, '"$GITHUB_ACTION_PATH/../setup/install.sh"'),
+    ):
+        steps = {step.get("id", step.get("uses", "")): step for _, step in run_steps(load(path))}
+        assert steps["env"]["run"] == f"bash {script} name", path
+        assert steps["install"]["run"] == f"bash {script} install", path
+        assert steps["actions/cache@v4"]["with"]["key"] == "${{ steps.env.outputs.key }}", path
+        for step in steps.values():
+            assert "pip install" not in step.get("run", ""), path
+
+
+def install_sh(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, dict[str, str]]:
+    out = tmp_path / "output.txt"
+    out.write_text("")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GATE_", "RUNNER_"))}
+    full = {**clean, "GITHUB_OUTPUT": str(out), "RUNNER_TOOL_CACHE": str(tmp_path), **env}
+    proc = subprocess.run(
+        ["bash", str(ROOT / "setup" / "install.sh"), *args],
+        env=full,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return proc.returncode, proc.stdout + proc.stderr, parse_github_output(out.read_text())
+
+
+def test_the_require_action_names_the_main_actions_environment(tmp_path: Path) -> None:
+    """Without requirements both actions name one venv: a runner that gated reuses it."""
+    (tmp_path / "e2e.txt").write_text("humanize\n")
+    code, log, main = install_sh(tmp_path, "name", GATE_INPUT_WORKING_DIRECTORY=str(tmp_path))
+    assert code == 0, log
+    assert main["venv"] == f"{tmp_path}/deploy-gate/{main['key'].rsplit('-', 1)[1]}"
+    assert main["uv"] == f"{tmp_path}/deploy-gate/uv"
+    _, _, require = install_sh(tmp_path, "name", GATE_INPUT_REQUIREMENTS="")
+    assert require == main
+    _, _, other = install_sh(
+        tmp_path,
+        "name",
+        GATE_INPUT_REQUIREMENTS="e2e.txt",
+        GATE_INPUT_WORKING_DIRECTORY=str(tmp_path),
+    )
+    assert other["key"] != main["key"]
+    (tmp_path / "e2e.txt").write_text("humanize>=4\n")  # the file's content is in the key
+    _, _, changed = install_sh(
+        tmp_path,
+        "name",
+        GATE_INPUT_REQUIREMENTS="e2e.txt",
+        GATE_INPUT_WORKING_DIRECTORY=str(tmp_path),
+    )
+    assert changed["key"] not in (main["key"], other["key"])
+
+
+def test_the_install_script_reuses_a_working_environment(tmp_path: Path) -> None:
+    """A venv that imports gate (restored by actions/cache) is used as it is: no install."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    (venv / "lib").mkdir(exist_ok=True)
+    site = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(site) / "gate_here.pth").write_text(str(ROOT) + "\n")
+    code, log, outputs = install_sh(
+        tmp_path, "install", VENV=str(venv), UV_HOME=str(tmp_path / "uv")
+    )
+    assert code == 0, log
+    assert outputs == {"python": f"{venv}/bin/python"}
+    assert "installed with" not in log
+    assert "gate" in log  # `gate --version`
+    assert not (tmp_path / "uv").exists()
+
+
+def test_the_install_script_needs_python_3_11(tmp_path: Path) -> None:
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "python3").write_text("#!/bin/sh\nexit 1\n")
+    (shim / "python3").chmod(0o755)
+    code, log, _ = install_sh(tmp_path, "name", PATH=f"{shim}:{os.environ['PATH']}")
+    assert code == 2
+    assert "needs python3 >= 3.11 on PATH" in log
 
 
 def test_the_examples_are_all_there() -> None:
@@ -451,3 +543,60 @@ def test_set_output_survives_newlines_and_equals(tmp_path: Path) -> None:
     out.write_text("")
     action.set_output("a", "x=1\nEOF\ny", {"GITHUB_OUTPUT": str(out)})
     assert parse_github_output(out.read_text()) == {"a": "x=1\nEOF\ny"}
+
+
+# --- a workflow_dispatch rerun: the deployment is looked up only when checks need its URL -------
+
+
+def dispatch_env(tmp_path: Path, fake: Any, **inputs: str) -> dict[str, str]:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"inputs": inputs}))
+    return {
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": fake.repository,
+        "GITHUB_API_URL": fake.url,
+        "GITHUB_SHA": "b" * 40,
+    }
+
+
+def test_a_junit_only_rerun_with_an_environment_looks_nothing_up(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    (tmp_path / "junit.xml").write_text("<testsuite/>")
+    env = {
+        **env_of(
+            target_url="",
+            suites="none",
+            junit="junit.xml",
+            working_directory=".",
+            github_token=fake_github.WRITE_TOKEN,
+        ),
+        "GATE_INPUT_ENVIRONMENT": "staging",
+        **dispatch_env(tmp_path, fake_github, environment="staging"),
+    }
+    code, log, outputs = step("check", env, tmp_path)
+    assert code == 0, log
+    assert "gate report junit.xml" in log
+    assert "target-url" not in outputs
+    assert "deployment-id" not in outputs
+    assert fake_github.count("GET", r".") == 0  # the environment has no deployment: not asked
+
+
+def test_a_rerun_that_runs_checks_still_looks_the_deployment_up(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    env = {
+        **env_of(
+            target_url="",
+            suites="smoke",
+            working_directory=".",
+            github_token=fake_github.WRITE_TOKEN,
+        ),
+        "GATE_INPUT_ENVIRONMENT": "staging",
+        **dispatch_env(tmp_path, fake_github, environment="staging"),
+    }
+    code, log, _ = step("check", env, tmp_path)
+    assert code == 1, log
+    assert "environment 'staging' has no deployment" in log
+    assert fake_github.count("GET", r"/deployments$") == 1

@@ -128,7 +128,11 @@ JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 def test_junit_alone_is_judged_by_gate_report(
     tmp_path: Path, act_env: dict[str, Path], failing: bool
 ) -> None:
-    """Another tool's JUnit, in a subfolder: `gate report`, summary only, no token needed."""
+    """Another tool's JUnit, in a subfolder: `gate report`, summary only, no token needed.
+
+    With an `environment` input on workflow_dispatch: no deployment is looked up for a rerun
+    (JUnit alone needs no target), so no token is needed for that either.
+    """
     failure = '<failure message="receipt missing">AssertionError</failure>' if failing else ""
     files = {"svc/reports/e2e.xml": JUNIT.format(failure=failure), "svc/gate.toml": ""}
     run = dispatch(
@@ -138,11 +142,14 @@ def test_junit_alone_is_judged_by_gate_report(
         **{
             "working-directory": "svc",
             "junit": "reports/*.xml",
+            "suites": "none",
+            "environment": "staging",
             "publish": "summary",
             "fail-on-block": "false",
         },
     )
     assert run.job_result == "success", run.tail()  # fail-on-block: false
+    assert "re-judging" not in run.messages()
     assert "gate report reports/*.xml --config gate.toml" in run.messages()
     outputs = run.outputs("gate")
     assert outputs["tests"] == "2"

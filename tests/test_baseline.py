@@ -55,11 +55,13 @@ def test_unchanged_latency_passes_and_slower_blocks_naming_the_regression(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = stress_toml(tmp_path / "gate.toml")
-    handler = Delayed(0.002)
+    # 50 ms, so that a loaded machine's few milliseconds of jitter stay under the practical floor
+    # (+20% and +5 ms); the statistics' edges are tested on constructed histograms.
+    handler = Delayed(0.050)
     with serve({"GET /api/items": handler}) as url:
         assert gate_run(config, url, tmp_path / "first") == 0
         same = gate_run(config, url, tmp_path / "same", "--baseline", str(tmp_path / "first"))
-        handler.delay_s = 0.040
+        handler.delay_s = 0.250
         slower = gate_run(config, url, tmp_path / "slow", "--baseline", str(tmp_path / "first"))
     printed = capsys.readouterr().out
 
@@ -69,7 +71,10 @@ def test_unchanged_latency_passes_and_slower_blocks_naming_the_regression(
     assert unchanged.baseline is not None
     assert unchanged.baseline.comparable
     (row,) = unchanged.baseline.endpoints
-    assert (row.name, row.verdict) == (ENDPOINT, "unchanged")
+    assert row.name == ENDPOINT
+    # the same server: never a regression (a first run slowed by a busy machine can make the
+    # second one "improved", which passes as well)
+    assert row.verdict in ("unchanged", "improved")
     assert row.now.count == row.base.count == 200
     summary = (tmp_path / "same" / "summary.md").read_text()
     assert "### ⚖️ Against the baseline" in summary
@@ -87,7 +92,7 @@ def test_unchanged_latency_passes_and_slower_blocks_naming_the_regression(
     (row,) = blocked.baseline.endpoints
     assert row.verdict == "regressed"
     assert row.shift_ms is not None
-    assert row.shift_ms > 30
+    assert row.shift_ms > 150
     assert "❌ regressed" in (tmp_path / "slow" / "summary.md").read_text()
 
 

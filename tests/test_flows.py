@@ -46,7 +46,12 @@ priority = "p1"
   deadline_s = 2
 """
 
+# One flow at a time: the server numbers jobs across flows and `fail_every` fails by number, so
+# two batches created side by side would split the failures between them by chance.
 BATCH = """
+[e2e]
+max_parallel = 1
+
 [[e2e.flows]]
 name = "batch"
   [[e2e.flows.steps]]

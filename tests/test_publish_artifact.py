@@ -19,6 +19,7 @@ from fake_github import FakeGitHub
 from github_fixtures import SHA, gate_result
 
 from gate.cli import main as gate
+from gate.model import StressSummary
 
 FORK_REPO = "someone/demo-fork"
 
@@ -121,6 +122,85 @@ def test_hostile_text_is_escaped_in_every_surface(
         assert "@octo/admins" not in status["description"]
 
 
+def with_baseline(evil: str = "") -> dict[str, Any]:
+    """A result with a stress run, its baseline comparison, a cold start and cut messages."""
+    data = gate_result(["test_checkout"]).to_json()
+    data["suites"][0]["messages_cut"] = 4
+    data["cold_start"] = {"ready_s": 2.5, "first_ms": 35.0, "attempts": 3}
+    timeline = [{"t": t, "p95": 10.0 + t} for t in range(5)]
+    stress = {
+        "duration_s": 5.0,
+        "requests": 500,
+        "metrics": {
+            "http_req_duration": {"count": 500, "p50": 4.0, "p95": 14.0, "p99": 20.0},
+            "http_req_failed": {"rate": 0.0, "count": 500},
+        },
+        "thresholds": [{"metric": "http_req_duration", "expression": "p(95)<500", "ok": True}],
+        "timeline": timeline,
+        "status_counts": {"200": 500},
+    }
+    data["stress"] = StressSummary.from_json(stress).to_json()  # as the engine writes it
+    now = {"count": 500, "p50": 4.0, "p95": 14.0, "p99": 20.0, "error_rate": 0.0}
+    base = {"count": 500, "p50": 3.0, "p95": 9.0, "p99": 12.0, "error_rate": 0.0}
+    data["baseline"] = {
+        "source": {"path": f"b {evil}", "sha": "0123456789abcdef", "run_url": f"r {evil}"},
+        "comparable": True,
+        "why_not": [f"why {evil}"] if evil else [],
+        "endpoints": [
+            {"name": f"GET /api/{evil}", "now": now, "base": base, "verdict": "regressed",
+             "p": 0.001, "shift_ms": 5.0, "detail": evil},
+        ],
+        "tests": {"new_failures": [f"smoke: {evil or 'test_checkout'}"], "fixed": ["smoke: t2"]},
+        "findings": [],
+        "base_timeline": timeline,
+    }  # fmt: skip
+    return data
+
+
+def test_a_fork_result_keeps_its_baseline_comparison_and_cold_start(
+    fork: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert publish(fork, tmp_path, monkeypatch, artifact(tmp_path, with_baseline())) == 0
+    [comment] = fork.comments(7)
+    body = comment["body"]
+    assert "Against the baseline" in body
+    assert "0123456789ab" in body
+    assert "9.0 → 14.0" in body  # the endpoint's p95, base -> now
+    assert "regressed (+5.0 ms typical)" in body
+    assert "1 new failures" in body
+    assert "Cold start: ready after 2.5 s, first answer 35 ms" in body
+    assert "p95 latency (ms): baseline, then this run" in body  # the chart of both timelines
+
+
+def test_the_action_carries_baseline_cold_start_and_messages_cut_over(
+    fork: FakeGitHub, tmp_path: Path
+) -> None:
+    from gate.action import step_run
+
+    artifact(tmp_path, with_baseline())
+    out = tmp_path / "github_output"
+    assert step_run(action_env(tmp_path, fork, "artifact/result.json", out)) == 0
+    written = json.loads((tmp_path / "gate-results" / "result.json").read_text())
+    assert written["baseline"]["endpoints"][0]["verdict"] == "regressed"
+    assert written["baseline"]["tests"]["fixed"] == ["smoke: t2"]
+    assert written["cold_start"] == {"ready_s": 2.5, "first_ms": 35.0, "attempts": 3}
+    assert written["suites"][0]["messages_cut"] == 4
+    assert written["stress"]["metrics"]["http_req_failed"] == {"rate": 0.0, "count": 500}
+
+
+def test_hostile_baseline_text_is_escaped_in_every_surface(
+    fork: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evil = "@octo/admins <img src=x onerror=alert(1)> [click](javascript:alert(1))"
+    assert publish(fork, tmp_path, monkeypatch, artifact(tmp_path, with_baseline(evil))) == 0
+    [check] = fork.check_runs()
+    output = check["output"]
+    body = fork.comments(7)[0]["body"]
+    assert "Against the baseline" in body
+    for markdown in (body, output["summary"], output.get("text") or ""):
+        assert_inert(markdown)
+
+
 def assert_inert(markdown: str) -> None:
     """Rendered by GitHub's parser with raw HTML let through, nothing hostile comes alive."""
     html = cmarkgfm.markdown_to_html_with_extensions(
@@ -170,6 +250,38 @@ def _refused(
             {**gate_result(["x"]).to_json(), "verdict": "pass"},
             None,
             "verdict pass contradicts outcome failed",
+        ),
+        (
+            {**with_baseline(), "stress": {"metrics": {"http_req_duration": {"p95": "slow"}}}},
+            None,
+            "stress.metrics.http_req_duration.p95: Input should be a valid number",
+        ),
+        ({**with_baseline(), "stress": {"requests": "500"}}, None, "stress.requests"),
+        ({**with_baseline(), "stress": {"duration_s": 1e999}}, None, "stress.duration_s"),
+        ({**with_baseline(), "stress": {"timeline": [{"p95": 1}]}}, None, "stress.timeline.0.t"),
+        ({**with_baseline(), "stress": ["not", "an", "object"]}, None, "stress"),
+        (
+            {**with_baseline(), "cold_start": {"ready_s": "soon"}},
+            None,
+            "cold_start.ready_s: Input should be a valid number",
+        ),
+        (
+            {**with_baseline(), "baseline": {"source": {"path": 3}}},
+            None,
+            "baseline.source.path: Input should be a valid string",
+        ),
+        (
+            {
+                **with_baseline(),
+                "baseline": {
+                    **with_baseline()["baseline"],
+                    "endpoints": [
+                        {**with_baseline()["baseline"]["endpoints"][0], "verdict": "<b>ok</b>"}
+                    ],
+                },
+            },
+            None,
+            "baseline.endpoints.0.verdict: Input should be",
         ),
         (None, {"repository": "evil/repo"}, "claims repository 'evil/repo'"),
         (None, {"head_sha": "e" * 40}, "claims commit"),

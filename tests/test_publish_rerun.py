@@ -7,6 +7,7 @@ deployment of an environment, or a pull request is looked up first.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -161,3 +162,34 @@ def test_a_dry_run_says_what_it_cannot_look_up(github: FakeGitHub, tmp_path: Pat
     assert "GET /repos/octo/demo/deployments/42" in stream.getvalue()
     assert any("dry-run: deployment 42 is not looked up" in w for w in report.warnings)
     assert "POST" not in stream.getvalue()
+
+
+# --- JUnit files alone (`gate report`: the result checked no target) ---------------------------
+
+
+def test_junit_alone_with_an_environment_posts_on_the_dispatch_commit(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    """No target was checked, so no deployment is re-judged: as before the reruns."""
+    github.add_deployment(50, NEWER, "staging")
+    ctx = dispatch(github, tmp_path, environment="staging")
+    junit_only = dataclasses.replace(gate_result(), target=None)
+    report = publish_to(github, junit_only, ctx, surfaces=["commit-status", "check-run"])
+    assert not report.warnings, report.warnings
+    assert [s["context"] for s in github.commit_statuses(BRANCH_HEAD)] == ["deploy-gate/staging"]
+    assert github.check_runs()[0]["head_sha"] == BRANCH_HEAD
+    assert github.commit_statuses(NEWER) == []
+    assert github.count("GET", r"/deployments") == 0
+
+
+def test_junit_alone_with_a_deployment_id_posts_on_its_sha(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    """A deployment named explicitly is still looked up: it says where the verdict belongs."""
+    ctx = dispatch(github, tmp_path, environment="staging", **{"deployment-id": "42"})
+    junit_only = dataclasses.replace(gate_result(), target=None)
+    report = publish_to(github, junit_only, ctx, surfaces=["commit-status", "deployment-status"])
+    assert not report.warnings, report.warnings
+    assert [s["context"] for s in github.commit_statuses(DEPLOYED)] == ["deploy-gate/staging"]
+    assert github.deployment_statuses(42)[0]["state"] == "success"
+    assert github.commit_statuses(BRANCH_HEAD) == []

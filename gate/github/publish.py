@@ -24,7 +24,7 @@ from gate.github.client import Budget, Retrier, build_github, message_of
 from gate.github.comment import comment_body, upsert_comment
 from gate.github.context import GitHubContext
 from gate.github.deployment import deployment_payload, publish_deployment_status
-from gate.github.rerun import resolve_rerun
+from gate.github.rerun import for_result, resolve_rerun
 from gate.github.status import (
     check_run_name,
     commit_status_payload,
@@ -153,6 +153,7 @@ def _publish_github(
 ) -> None:
     owned: PyGithubApi | None = None  # built here, so closed here
     budget = Budget(options.budget_s)
+    ctx = for_result(ctx, result.target)
     if api is None:
         if dry_run:
             api = DryRunApi(ctx.repository, stream)

@@ -5,7 +5,8 @@ commit that is deployed. So before publishing, a rerun looks up through the API 
 
 - `deployment-id`: that deployment's sha and environment, and its `environment_url` from its
   latest successful status (the target when the `target-url` input is empty);
-- `environment` alone: the same for that environment's newest deployment;
+- `environment` alone: the same for that environment's newest deployment (only for a result
+  that checked a target: JUnit files alone judged no deployment, `for_result`);
 - `pr-number`: the pull request's head sha.
 
 Statuses, check run and comment then go to that sha and its pull requests. Anything that cannot
@@ -25,7 +26,7 @@ from gate.github.api import DeploymentRef, GitHubApi, PyGithubApi
 from gate.github.client import Budget, Retrier, build_github, message_of
 from gate.github.context import GitHubContext, read_context
 
-__all__ = ["resolve_from_env", "resolve_rerun"]
+__all__ = ["for_result", "resolve_from_env", "resolve_rerun"]
 
 T = TypeVar("T")
 READ_BUDGET_S = 30.0
@@ -57,6 +58,19 @@ def resolve_rerun(ctx: GitHubContext, api: GitHubApi, retrier: Retrier) -> GitHu
         find_pulls=not ctx.pull_requests,
         resolve=None,
     )
+
+
+def for_result(ctx: GitHubContext, target: str | None) -> GitHubContext:
+    """`ctx` for publishing a result that checked `target`.
+
+    `environment` alone re-judges that environment's latest deployment only when the result
+    checked a target: JUnit files alone (`gate report`, no target) judged no deployment, so they
+    are reported on the dispatch's commit, as before the reruns. A `deployment-id` or
+    `pr-number` given explicitly is still looked up.
+    """
+    if ctx.resolve == "latest-deployment" and not target:
+        return dataclasses.replace(ctx, resolve=None)
+    return ctx
 
 
 def resolve_from_env(env: Mapping[str, str], token: str) -> GitHubContext | None:
