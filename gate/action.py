@@ -41,20 +41,13 @@ from urllib.parse import urlsplit
 
 from gate.config.loader import find_config_file
 from gate.config.publish import ALL_SURFACES
-from gate.config.schema import SUITES
+from gate.config.suites import SuiteName, is_suite, suite_problem
 from gate.errors import ConfigError, GateError
+from gate.errors import InputError as InputError  # re-exported: its old home
 from gate.workflow_io import command, write_outputs
 
 OUT_DIR = "gate-results"
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
-
-
-class InputError(GateError):
-    """An action input is wrong. `name` is the input as the user spells it in `with:`."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"input `{name}`: {message}")
-        self.name = name
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ class Inputs:
     mode: str  # "run", "report", "merge" or "publish" (an existing result, `result` input)
     target: str | None
     config: str | None
-    suites: list[str] | None
+    suites: list[SuiteName] | None
     publish: list[str]
     junit: list[str] = field(default_factory=list)
     merge: list[str] = field(default_factory=list)
@@ -241,13 +234,14 @@ def _known(name: str, value: str, known: Sequence[str]) -> None:
         )
 
 
-def _suites(text: str) -> list[str] | None:
+def _suites(text: str) -> list[SuiteName] | None:
     if not text:
         return None
     suites = _split(text)
-    for suite in suites:
-        _known("suites", suite, SUITES)
-    return suites
+    problem = suite_problem(suites)  # the config's own check: one message everywhere
+    if problem:
+        raise InputError("suites", problem)
+    return [suite for suite in suites if is_suite(suite)]
 
 
 def _publish(text: str) -> list[str]:

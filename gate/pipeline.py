@@ -1,19 +1,23 @@
 """The core flow: suite runs -> JUnit read and folded -> policy -> result -> outputs.
 
-`decide` is pure apart from reading the JUnit files; `emit` writes everything to `out_dir` and
-returns the exit code. Both fail closed: anything unexpected while reading or judging a suite
-makes that suite an `error`, which blocks.
+`decide` is pure apart from reading the JUnit files and returns a `Decision`: the result, the
+runs it judged and the reader's spools of the files it accepted. `emit` takes that `Decision`,
+writes everything to `out_dir` and returns the exit code. Nothing links the two but the object
+passed between them (no module state), so two decisions in one process never mix. Both fail
+closed: anything unexpected while reading or judging a suite makes that suite an `error`, which
+blocks.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import sys
 import tempfile
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gate.baseline import Baseline, BaselineError, compare, load_baseline, write_provenance
 from gate.config.schema import GateConfig
@@ -39,11 +43,56 @@ from gate.reports import print_summary, remove_reports, write_reports
 
 MERGED_NAME = "merged.xml"
 
-# Files `decide` read without error, by resolved path: (size, mtime_ns) then, and the spool
-# holding the text the reader parsed. `emit` copies spools into the merged JUnit file instead
-# of parsing the files a second time. Spools live in one temporary folder per process.
-_ACCEPTED: dict[Path, tuple[int, int, Path]] = {}
-_SPOOL_DIR: list[Path] = []
+
+class Accepted(NamedTuple):
+    """A file `decide` read without error: its size and mtime then, and the reader's spool."""
+
+    size: int
+    mtime_ns: int
+    spool: Path
+
+
+@dataclass
+class Decision:
+    """What `decide` judged, handed to `emit`: the result, the runs, the spools it accepted.
+
+    `emit` copies the spools (the text the reader parsed) into the merged JUnit file instead of
+    parsing the files a second time. They live in one temporary folder per decision, removed by
+    `close()` (which `emit` calls), or when the decision is garbage-collected or the process
+    exits, for a decision never emitted (the runner's per-suite "would this block?" question).
+
+    Callers may replace `result` (the baseline comparison re-decides it) before `emit`.
+    """
+
+    result: GateResult
+    runs: list[SuiteRun]
+    accepted: dict[Path, Accepted] = field(default_factory=dict)  # by resolved path
+    spool_dir: Path | None = None
+    _cleanup: weakref.finalize[Any, Any] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.spool_dir is not None:
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self.spool_dir, True)
+
+    def spool_for(self, path: Path) -> Path | None:
+        """The reader's text of `path` if it accepted it and the file has not changed since."""
+        try:
+            stat = path.stat()
+            size, mtime, spool = self.accepted[path.resolve()]
+        except (OSError, KeyError):
+            return None
+        if (size, mtime) != (stat.st_size, stat.st_mtime_ns) or not spool.is_file():
+            return None
+        return spool
+
+    def close(self) -> None:
+        """Remove the spools: used once, a long-lived process (a test session) must not pile
+        them up. `emit` then reads the files again if it is called a second time."""
+        self.accepted.clear()
+        if self._cleanup is not None:
+            self._cleanup()
 
 
 def decide(
@@ -54,13 +103,18 @@ def decide(
     stress: StressSummary | None = None,
     duration_s: float = 0.0,
     cold_start: dict[str, Any] | None = None,
-) -> GateResult:
-    """Read each run's JUnit (streaming), fold reruns, apply the policy, return the result."""
+) -> Decision:
+    """Read each run's JUnit (streaming), fold reruns, apply the policy: the `Decision`."""
     redact = Redactor(config.secret_values)
+    decision = Decision(
+        GateResult(Verdict.BLOCK, Outcome.ERROR),  # a block until the suites are judged below
+        list(runs),
+        spool_dir=Path(tempfile.mkdtemp(prefix="gate-junit-")),
+    )
     suites: list[SuiteResult] = []
     for run in runs:
         try:
-            data = _read(run, redact)
+            data = _read(run, redact, decision)
             suites.append(judge_suite(run, data, config.policy, redact))
         except Exception as exc:  # fail closed
             print_debug_traceback()
@@ -78,7 +132,7 @@ def decide(
     totals = Totals()
     for suite in suites:
         totals.add(suite.totals)
-    return GateResult(
+    decision.result = GateResult(
         verdict=verdict,
         outcome=outcome,
         reasons=reasons,
@@ -89,20 +143,17 @@ def decide(
         duration_s=duration_s or sum(s.duration_s for s in suites),
         cold_start=cold_start,
     )
+    return decision
 
 
-def emit(
-    result: GateResult,
-    runs: list[SuiteRun],
-    out_dir: Path,
-    *,
-    secrets: frozenset[str] = frozenset(),
-) -> int:
+def emit(decision: Decision, out_dir: Path, *, secrets: frozenset[str] = frozenset()) -> int:
     """Write result.json, summary.md and junit/ (merged + per-suite copies); print; exit code.
 
     `secrets` (the configured values) are masked again at render time, behind the reader's pass.
+    The decision's spools are removed afterwards, whatever happens.
     """
     out_dir = Path(out_dir)
+    result, runs = decision.result, decision.runs
     try:
         write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
         write_provenance(out_dir)
@@ -110,13 +161,14 @@ def emit(
         junit_dir.mkdir(parents=True, exist_ok=True)
         masker = Masker.for_values(secrets)  # None: no configured value, plain copies
         _copy_suite_files(runs, junit_dir, masker)
-        write_merged(result, runs, junit_dir / MERGED_NAME, _spool_for, masker=masker)
-        _drop_spools(runs)
+        write_merged(result, runs, junit_dir / MERGED_NAME, decision.spool_for, masker=masker)
         print_summary(result, secrets=secrets)
     except BaseException:
         # The caller ends in a block; a result.json saying "pass" must not outlive that.
         remove_reports(out_dir)
         raise
+    finally:
+        decision.close()
     return 0 if result.verdict is Verdict.PASS else 1
 
 
@@ -189,52 +241,22 @@ def run_url_from_env() -> str | None:
     return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
 
 
-def _read(run: SuiteRun, redact: Redactor) -> JUnitData:
+def _read(run: SuiteRun, redact: Redactor, decision: Decision) -> JUnitData:
     inputs: list[str | Path] = list(run.junit)
     if run.status is not RunStatus.COMPLETED:
         # A run that did not complete may have left no file; its status is the reason then.
         inputs = [p for p in inputs if is_glob(str(p)) or Path(p).exists()]
-    data = read_junit(inputs, redact=redact, spool_dir=_spool_dir())
+    data = read_junit(inputs, redact=redact, spool_dir=decision.spool_dir)
     for path, spool in data.spools.items():
         try:
             stat = path.stat()
         except OSError:
             continue
-        previous = _ACCEPTED.get(path.resolve())
-        if previous is not None and previous[2] != spool:
-            previous[2].unlink(missing_ok=True)
-        _ACCEPTED[path.resolve()] = (stat.st_size, stat.st_mtime_ns, spool)
+        previous = decision.accepted.get(path.resolve())
+        if previous is not None and previous.spool != spool:
+            previous.spool.unlink(missing_ok=True)
+        decision.accepted[path.resolve()] = Accepted(stat.st_size, stat.st_mtime_ns, spool)
     return data
-
-
-def _drop_spools(runs: list[SuiteRun]) -> None:
-    """Spools are used once: a long-lived process (a test session) must not pile them up."""
-    for run in runs:
-        for spec in run.junit:
-            for file in expand(spec).files:
-                entry = _ACCEPTED.pop(file.resolve(), None)
-                if entry is not None:
-                    entry[2].unlink(missing_ok=True)
-
-
-def _spool_dir() -> Path:
-    if not _SPOOL_DIR:
-        folder = Path(tempfile.mkdtemp(prefix="gate-junit-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        _SPOOL_DIR.append(folder)
-    return _SPOOL_DIR[0]
-
-
-def _spool_for(path: Path) -> Path | None:
-    """The reader's text of `path` if it accepted it and the file has not changed since."""
-    try:
-        stat = path.stat()
-        size, mtime, spool = _ACCEPTED[path.resolve()]
-    except (OSError, KeyError):
-        return None
-    if (size, mtime) != (stat.st_size, stat.st_mtime_ns) or not spool.is_file():
-        return None
-    return spool
 
 
 def _copy_suite_files(runs: list[SuiteRun], junit_dir: Path, masker: Masker | None) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gate.checks.client import auth_headers
-from gate.config.schema import SUITES, GateConfig
+from gate.config.schema import SUITES, GateConfig, SuiteName
 from gate.errors import UsageError
 from gate.inputs import expand
 from gate.model import RunStatus, StressSummary, SuiteRun
@@ -44,20 +44,17 @@ class RunnerResult:
     cold_start: dict[str, Any] | None = None
 
 
-def select_suites(config: GateConfig, requested: Sequence[str] | None) -> list[str]:
+def select_suites(config: GateConfig, requested: Sequence[SuiteName] | None) -> list[SuiteName]:
     """The suites to run, in the fixed order smoke -> e2e -> stress.
 
-    Suites named on the command line or in the config's `suites` must be configured (exit 2
-    otherwise); from the default list, unconfigured suites are left out. The check suites'
-    pytest paths are resolved here, so a missing `e2e.pytest` path is exit 2 before any wait.
+    The names are valid already (`gate.config.suites` checked the config's `suites`, the
+    command line's `--suites` and the action's input). Suites named on the command line or in
+    the config's `suites` must be configured (exit 2 otherwise); from the default list,
+    unconfigured suites are left out. The check suites' pytest paths are resolved here, so a
+    missing `e2e.pytest` path is exit 2 before any wait.
     """
     explicit = requested is not None or "suites" in config.model_fields_set
     names = list(requested) if requested is not None else list(config.suites)
-    unknown = [n for n in names if n not in SUITES]
-    if unknown:
-        raise UsageError(
-            f"unknown suite(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SUITES)}"
-        )
     missing = [n for n in names if getattr(config, n) is None]
     if explicit and missing:
         raise UsageError(
@@ -78,7 +75,7 @@ def run_suites(
     *,
     config_path: Path | None,
     target: str,
-    suites: Sequence[str],
+    suites: Sequence[SuiteName],
     out_dir: Path,
     extra_junit: Sequence[str] = (),
     stream: TextIO | None = None,
@@ -97,9 +94,6 @@ def run_suites(
     """
     smoke_gates = config.policy.smoke_gates_rest and not keep_going
     target = validate_target(target)
-    unknown = [name for name in suites if name not in SUITES]
-    if unknown:
-        raise UsageError(f"unknown suite(s) {', '.join(map(repr, unknown))}")
     suites = [name for name in SUITES if name in suites]  # always smoke -> e2e -> stress
     stream = stream if stream is not None else sys.stdout
     redactor = Redactor(config.secret_values)

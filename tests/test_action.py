@@ -463,7 +463,10 @@ def parse_github_output(text: str) -> dict[str, str]:
 def test_check_step_fails_with_an_annotation_naming_the_input(tmp_path: Path) -> None:
     code, log, _ = step("check", env_of(suites="load"), tmp_path)
     assert code == 1
-    assert "::error title=deploy-gate input suites::input `suites`: unknown value 'load'" in log
+    assert (
+        "::error title=deploy-gate input suites::input `suites`: unknown suite(s) 'load'; "
+        "valid: smoke, e2e, stress"
+    ) in log
 
 
 def test_check_step_passes_the_surfaces_on(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def dispatch(
         ({"target-url": ""}, "target-url", "is empty"),
         ({"target-url": "staging.example.com"}, "target-url", "expected an http(s) URL"),
         ({"config": "deploy/gate.toml"}, "config", "'deploy/gate.toml' does not exist"),
-        ({"suites": "smoke,load"}, "suites", "unknown value 'load'"),
+        ({"suites": "smoke,load"}, "suites", "unknown suite(s) 'load'"),
         ({"github-token": " "}, "github-token", "is empty while publish is"),
     ],
 )

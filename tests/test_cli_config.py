@@ -1,5 +1,6 @@
 """The command line's exit codes and the configuration loader's error messages."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,93 @@ def test_a_model_level_problem_carries_no_dump_of_the_table() -> None:
     with pytest.raises(ConfigError) as info:
         validate_config({"policy": {"quarantine": quarantine}}, source="gate.toml", env={})
     assert str(info.value).splitlines()[1] == "  - key 'policy': quarantine lists 't::a' twice"
+
+
+# --- suite names and identities: validated once, in the configuration layer -------------------
+
+
+def test_unknown_suite_in_the_config_names_the_key_valid_names_and_a_guess() -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_config({"suites": ["smoke", "strss", "load"]}, source="g.toml", env={})
+    message = str(info.value)
+    assert "g.toml: invalid configuration (2 problems)" in message
+    assert "key 'suites[1]': unknown suite(s) 'strss'; valid: smoke, e2e, stress" in message
+    assert "did you mean 'stress'?" in message
+    assert "key 'suites[2]': unknown suite(s) 'load'; valid: smoke, e2e, stress" in message
+    assert validate_config({"suites": ["stress", "smoke"]}, env={}).suites == ["stress", "smoke"]
+
+
+def test_unknown_suite_in_the_config_is_exit_2_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "gate.toml"
+    config.write_text('suites = ["smok"]\n[smoke]\n')
+    assert main(["run", "--config", str(config), "--target", "http://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert "key 'suites[0]'" in err
+    assert "did you mean 'smoke'?" in err
+
+
+def test_suite_names_get_one_answer_from_the_config_the_cli_and_the_action(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gate.action import InputError, parse_inputs
+    from gate.config.suites import parse_suites, suite_problem
+    from gate.errors import UsageError
+
+    expected = "unknown suite(s) 'smok'; valid: smoke, e2e, stress; did you mean 'smoke'?"
+    assert suite_problem(["smoke", "smok"]) == expected
+    with pytest.raises(UsageError) as cli:
+        parse_suites(["smoke", " smok "], where="--suites")
+    assert str(cli.value) == f"--suites: {expected}"
+    with pytest.raises(ConfigError, match=r"suites\[1\]': " + re.escape(expected)):
+        validate_config({"suites": ["smoke", "smok"]}, env={})
+    env = {
+        "GATE_INPUT_GITHUB_TOKEN": "t0ken",
+        "GATE_INPUT_TARGET_URL": "http://127.0.0.1:1",
+        "GATE_INPUT_SUITES": "smoke,smok",
+        "GATE_INPUT_WORKING_DIRECTORY": str(tmp_path),
+    }
+    with pytest.raises(InputError) as action:
+        parse_inputs(env)
+    assert str(action.value) == f"input `suites`: {expected}"
+    assert main(["run", "--target", "http://127.0.0.1:1", "--suites", "smoke,smok"]) == 2
+    assert f"--suites: {expected}" in capsys.readouterr().err
+
+
+def test_several_unknown_suites_each_get_their_guess() -> None:
+    from gate.config.suites import suite_problem
+
+    assert suite_problem(["smok", "e3e", "zzz"]) == (
+        "unknown suite(s) 'smok', 'e3e', 'zzz'; valid: smoke, e2e, stress; "
+        "did you mean 'smoke' for 'smok' and 'e2e' for 'e3e'?"
+    )
+    assert suite_problem(["smoke", "e2e", "stress"]) is None
+
+
+def test_unknown_identities_are_config_errors_at_load_naming_every_key(tmp_path: Path) -> None:
+    """Checked once when the config is read, whichever suites then run; every use is listed."""
+    config = tmp_path / "pyproject.toml"
+    config.write_text(
+        "[tool.gate.auth.identities.bob]\nbearer = 'x'\n"
+        "[[tool.gate.smoke.http]]\npath = '/'\n"
+        "[[tool.gate.smoke.http]]\npath = '/me'\nidentity = 'dave'\n"
+        "[[tool.gate.smoke.websocket]]\npath = '/ws'\nidentity = 'bob'\n"
+        "[[tool.gate.e2e.flows]]\nname = 'iso'\n"
+        "[[tool.gate.e2e.flows.steps]]\nrequest = 'GET /'\n"
+        "[[tool.gate.e2e.flows.steps]]\nwebsocket = '/ws'\nidentities = ['bob', 'carol']\n"
+        "isolate = '$.user'\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(config, env={})
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{config}: invalid configuration (2 problems):"
+    assert lines[1] == (
+        "  - key 'tool.gate.smoke.http[1].identity' uses identity 'dave', which is not in "
+        "[auth.identities] (bob) (0-based: http[1] is the 2nd entry)"
+    )
+    assert lines[2].startswith(
+        "  - key 'tool.gate.e2e.flows[0].steps[1]': flow 'iso', step 2 ('WS /ws') uses "
+        "identity 'carol', which is not in [auth.identities] (bob)"
+    )
+    assert len(lines) == 3

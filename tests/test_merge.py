@@ -37,7 +37,7 @@ def _shard(out: Path, url: str, thresholds: dict[str, list[str]], smoke: str | N
         from gate.model import SuiteRun
 
         runs.insert(0, SuiteRun("smoke", [smoke_file]))
-    emit(decide(runs, config, target=url, stress=stress.summary), runs, out)
+    emit(decide(runs, config, target=url, stress=stress.summary), out)
 
 
 @pytest.mark.slow

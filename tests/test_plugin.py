@@ -155,7 +155,7 @@ def test_health(http):
     # and the gate's JUnit reader folds it into `flaky` (counted as passed)
     junit = tmp_path / "flaky.xml"
     junit.write_text(run.xml)
-    result = decide([SuiteRun("e2e", junit=[junit])], GateConfig(), target=None)
+    result = decide([SuiteRun("e2e", junit=[junit])], GateConfig(), target=None).result
     assert (result.totals.passed, result.totals.flaky, result.totals.failed) == (1, 1, 0)
 
 

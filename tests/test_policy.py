@@ -35,7 +35,7 @@ def skip(name: str) -> str:
 
 def run_gate(runs: list[SuiteRun], policy: dict[str, Any] | None = None) -> GateResult:
     config = validate_config({"policy": policy or {}}, env={})
-    return decide(runs, config, target="http://127.0.0.1:1")
+    return decide(runs, config, target="http://127.0.0.1:1").result
 
 
 def test_all_passed(tmp_path: Path) -> None:
@@ -207,7 +207,7 @@ def test_secrets_in_run_detail_and_names_are_redacted(tmp_path: Path) -> None:
     path = junit(tmp_path, "smoke", fail("test_login[s3cr3t-value]"))
     config = validate_config({"secrets": ["s3cr3t-value"]}, env={})
     run = SuiteRun("smoke", [path], RunStatus.CRASHED, detail="pytest died: token s3cr3t-value")
-    result = decide([run], config, target=None)
+    result = decide([run], config, target=None).result
     assert "s3cr3t-value" not in str(result.to_json())
 
 

@@ -35,7 +35,7 @@ def failing_run(tmp_path: Path) -> list[SuiteRun]:
 
 def gate(runs: list[SuiteRun], quarantine: list[dict[str, str]] | None = None) -> GateResult:
     config = validate_config({"policy": {"quarantine": quarantine or []}}, env={})
-    return decide(runs, config, target="http://127.0.0.1:1")
+    return decide(runs, config, target="http://127.0.0.1:1").result
 
 
 def pasted(block: str) -> list[dict[str, str]]:

@@ -203,10 +203,12 @@ def test_merged_file_is_the_same_with_or_without_the_readers_spool(tmp_path: Pat
         SuiteRun("e2e", [DATA / "mocha_junit.xml", DATA / "surefire_reruns.xml"]),
         SuiteRun("bad", [DATA / "xxe.xml", DATA / "namespaced_nested.xml"]),
     ]
-    result = pipeline.decide(runs, validate_config({}, env={}), target=None)
-    assert pipeline.emit(result, runs, tmp_path / "spooled") == 1
-    pipeline._ACCEPTED.clear()
-    assert pipeline.emit(result, runs, tmp_path / "reread") == 1
+    spooled_decision = pipeline.decide(runs, validate_config({}, env={}), target=None)
+    assert spooled_decision.accepted  # the reader kept spools: emit copies them
+    reread_decision = pipeline.decide(runs, validate_config({}, env={}), target=None)
+    reread_decision.close()  # no spools: emit reads the files itself
+    assert pipeline.emit(spooled_decision, tmp_path / "spooled") == 1
+    assert pipeline.emit(reread_decision, tmp_path / "reread") == 1
     spooled = (tmp_path / "spooled" / "junit" / "merged.xml").read_text()
     assert spooled == (tmp_path / "reread" / "junit" / "merged.xml").read_text()
     names = [c.get("name") for c in ET.fromstring(spooled).iter("testcase")]

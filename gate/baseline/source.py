@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gate.errors import UsageError
+from gate.errors import BaselineError as BaselineError  # re-exported: its old home
 from gate.model import SCHEMA_VERSION, BaselineSource, GateResult
 from gate.stress.metrics import Snapshot
 
 RESULT_FILE = "result.json"
 HISTOGRAMS = Path("stress") / "histograms.json"
 PROVENANCE_FILE = "run.json"
-
-
-class BaselineError(UsageError):
-    """The baseline folder cannot be used (exit 2 on the command line)."""
 
 
 @dataclass(slots=True)

@@ -1,87 +1,15 @@
-"""Built-in check modules (plain pytest modules) and the paths the runner gives pytest.
+"""Built-in check modules (plain pytest modules a user can read and copy) and their paths.
 
-The modules live inside the `gate` package so that installing deploy-gate adds no generic
-top-level `checks` package to site-packages; the runner runs them by file path.
+The runner runs the modules by file path (`gate.checks.targets`); this package only re-exports
+what the runner and the plugin use.
 """
 
-from __future__ import annotations
+from gate.checks.targets import (
+    CHECKS_DIR,
+    FLOWS_MODULE,
+    NOTHING_CONFIGURED,
+    SMOKE_MODULE,
+    pytest_targets,
+)
 
-from pathlib import Path
-
-from gate.checks.session import check_identity
-from gate.config import GateConfig
-from gate.config.keys import positions
-from gate.errors import ConfigError, UsageError
-
-CHECKS_DIR = Path(__file__).parent
-# The one parameter of a check function with nothing configured; the plugin deselects it (an
-# empty parameter set would be reported as a skip, and skips count against the budget).
-NOTHING_CONFIGURED = "nothing configured"
-SMOKE_MODULE = CHECKS_DIR / "smoke.py"
-FLOWS_MODULE = CHECKS_DIR / "e2e.py"
-
-
-def pytest_targets(suite: str, config: GateConfig) -> list[str]:
-    """The pytest arguments (file paths) that run `suite` ("smoke" or "e2e").
-
-    A configured suite always gets at least one path: with no checks in it, pytest collects zero
-    tests (exit 5, inconclusive), instead of being started without paths and collecting whatever
-    lies in the working directory. An unconfigured suite (no `[smoke]`/`[e2e]`) gets `[]`. A user
-    path that does not exist, or a flow naming an unknown identity, is a `ConfigError` (exit 2).
-    """
-    if suite == "smoke":
-        if config.smoke is None:
-            return []
-        _check_smoke_identities(config)
-        return [str(SMOKE_MODULE)]
-    if suite == "e2e":
-        if config.e2e is None:
-            return []
-        _check_identities(config)
-        users = [str(p) for p in _user_paths(config)]
-        return [str(FLOWS_MODULE), *users] if config.e2e.flows or not users else users
-    raise UsageError(f"no built-in pytest checks for suite {suite!r} (expected smoke or e2e)")
-
-
-def _user_paths(config: GateConfig) -> list[Path]:
-    """`[e2e] pytest` entries, relative to the configuration file's folder."""
-    assert config.e2e is not None
-    source = Path(config.source)
-    base = source.parent if source.is_file() else Path.cwd()
-    paths = []
-    for index, entry in enumerate(config.e2e.pytest):
-        name, _, selector = entry.partition("::")
-        path = (base / name).resolve()
-        if not path.exists():
-            raise ConfigError(
-                f"{config.source}: key 'e2e.pytest[{index}]': {name!r} does not exist "
-                f"(looked at {path}){positions(f'pytest[{index}]')}"
-            )
-        paths.append(Path(f"{path}::{selector}") if selector else path)
-    return paths
-
-
-def _check_smoke_identities(config: GateConfig) -> None:
-    assert config.smoke is not None
-    used = [(f"http[{i}]", c.identity) for i, c in enumerate(config.smoke.http)]
-    used += [(f"websocket[{i}]", c.identity) for i, c in enumerate(config.smoke.websocket)]
-    used += [(f"rate_limit[{i}]", c.identity) for i, c in enumerate(config.smoke.rate_limit)]
-    for where, identity in used:
-        check_identity(config, identity, f"smoke.{where}.identity")
-
-
-def _check_identities(config: GateConfig) -> None:
-    assert config.e2e is not None
-    known = set(config.auth.identities)
-    for flow_index, flow in enumerate(config.e2e.flows):
-        for step_index, step in enumerate(flow.steps):
-            for name in [step.identity, *step.identities]:
-                if name is not None and name not in known:
-                    have = ", ".join(sorted(known)) or "none configured"
-                    raise ConfigError(
-                        f"{config.source}: key 'e2e.flows[{flow_index}].steps[{step_index}]': "
-                        f"flow '{flow.name}', step {step_index + 1} "
-                        f"('{step.label(step_index)}') uses identity '{name}', which is not "
-                        f"in [auth.identities] ({have})"
-                        + positions(f"flows[{flow_index}].steps[{step_index}]")
-                    )
+__all__ = ["CHECKS_DIR", "FLOWS_MODULE", "NOTHING_CONFIGURED", "SMOKE_MODULE", "pytest_targets"]

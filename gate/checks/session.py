@@ -22,7 +22,6 @@ from gate.checks.probes import send
 from gate.checks.ws import WebSocket, open_socket, ws_url
 from gate.config import GateConfig
 from gate.config.checks import Login
-from gate.errors import ConfigError
 from gate.redact import Redactor
 
 WsAuth = Literal["header", "query", "none"]
@@ -155,14 +154,3 @@ class CheckSession:
         sent.update(headers or {})
         url = ws_url(self.base_url, path, query)
         return open_socket(url, f"WS {path}", headers=sent, open_timeout_s=open_timeout_s)
-
-
-def check_identity(config: GateConfig, identity: str | None, where: str) -> None:
-    """A `ConfigError` when `identity` is not configured (`where` names the key)."""
-    if identity is None or identity in config.auth.identities:
-        return
-    have = ", ".join(sorted(config.auth.identities)) or "none configured"
-    raise ConfigError(
-        f"{config.source}: key '{where}' uses identity '{identity}', which is not in "
-        f"[auth.identities] ({have})"
-    )

@@ -80,12 +80,13 @@ def main(args: argparse.Namespace) -> int:
         runs.append(stress.suite)
         summary = stress.summary
     target = config.target or next((r.get("target") for _, r in shards if r), None)
-    result = decide(runs, config, target=target, stress=summary)
-    result = against_baseline(result, baseline, out, config)
+    decision = decide(runs, config, target=target, stress=summary)
+    result = against_baseline(decision.result, baseline, out, config)
     result.duration_s = max(
         [float(r.get("duration_s") or 0.0) for _, r in shards if r] or [0.0]
     ) or (time.monotonic() - started)
-    return emit(result, runs, out, secrets=config.secret_values)
+    decision.result = result
+    return emit(decision, out, secrets=config.secret_values)
 
 
 def _result(shard: Path) -> dict[str, Any] | None:

@@ -31,10 +31,11 @@ def main(args: argparse.Namespace) -> int:
     runs = suite_runs(args.junit, config)
     # No target: this command checked none, whatever the config's `target` says. One duration:
     # the suites' own (from their JUnit), in the headline and in the table's total alike.
-    result = decide(runs, config, target=None, duration_s=0.0)
-    result = against_baseline(result, baseline, Path(args.out), config)
+    decision = decide(runs, config, target=None, duration_s=0.0)
+    result = against_baseline(decision.result, baseline, Path(args.out), config)
     result.duration_s = sum(suite.duration_s for suite in result.suites)
-    return emit(result, runs, Path(args.out), secrets=config.secret_values)
+    decision.result = result
+    return emit(decision, Path(args.out), secrets=config.secret_values)
 
 
 def config_used(config: GateConfig) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gate.config import load_config
 from gate.config.schema import GateConfig
+from gate.config.suites import SuiteName, split_suites
 from gate.errors import ConfigError, UsageError
 from gate.model import SuiteRun, Verdict
 from gate.readiness import validate_target
@@ -33,11 +34,11 @@ def main(args: argparse.Namespace) -> int:
     from gate.reports import remove_reports  # loaded late, like the policy (see execute)
 
     remove_reports(Path(args.out))  # no earlier result may outlive a failure of this one
+    requested = split_suites(args.suites, where="--suites") if args.suites else None
     config = load_config(args.config)
     target, origin = pick_target(args.target, config)
     validate_target(target, Redactor(config.secret_values), origin=origin)
     install(requirements_of(config, getattr(args, "requirements", None) or []))
-    requested = [s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None
     return execute(
         config,
         config_path=config_path(config),
@@ -106,7 +107,7 @@ def execute(
     *,
     config_path: Path | None,
     target: str,
-    suites: Sequence[str] | None,
+    suites: Sequence[SuiteName] | None,
     out_dir: Path,
     extra_junit: Sequence[str] = (),
     keep_going: bool = False,
@@ -130,7 +131,7 @@ def execute(
 
     def blocks(run: SuiteRun) -> bool:
         """Would this suite alone block? Asked of the policy, so relaxed tiers do not stop e2e."""
-        return decide([run], config, target=target).verdict is Verdict.BLOCK
+        return decide([run], config, target=target).result.verdict is Verdict.BLOCK
 
     started = time.monotonic()
     with interrupt_on_sigterm():
@@ -145,7 +146,7 @@ def execute(
             keep_going=keep_going,
             baseline_stress=stress_data(earlier),
         )
-    result = decide(
+    decision = decide(
         ran.runs,
         config,
         target=target,
@@ -153,8 +154,8 @@ def execute(
         duration_s=time.monotonic() - started,
         cold_start=ran.cold_start,
     )
-    result = against_baseline(result, earlier, out_dir, config)
-    return int(emit(result, ran.runs, out_dir, secrets=config.secret_values))
+    decision.result = against_baseline(decision.result, earlier, out_dir, config)
+    return int(emit(decision, out_dir, secrets=config.secret_values))
 
 
 def _check_stress_hosts(

@@ -163,6 +163,11 @@ def _describe(
         key = prefix + _join_loc(loc)
         if key in unset:
             continue  # "${VAR} is not set" says it; the empty stand-in's complaint would not
+        if not loc:  # a check across sections (GateConfig's validators): lines naming keys
+            lines += [
+                f"  - {_root_line(line, prefix)}" for line in _message(error["msg"]).split("\n")
+            ]
+            continue
         if error["type"] == "extra_forbidden":
             line = f"  - unknown key '{key}'{_suggest(loc)}"
         elif error["type"] == "missing":
@@ -172,6 +177,11 @@ def _describe(
             line = f"  - key '{key}': {msg}{_found(error.get('input'), secrets, msg)}"
         lines.append(line + positions(key))
     return lines
+
+
+def _root_line(line: str, prefix: str) -> str:
+    """A whole-config problem's line, its leading `key '...'` given the `[tool.gate]` prefix."""
+    return f"key '{prefix}{line[5:]}" if prefix and line.startswith("key '") else line
 
 
 def _as_written(loc: list[str], data: Any) -> list[str]:

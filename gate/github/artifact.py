@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
-from gate.errors import PublishError
+from gate.errors import ArtifactRefused
 from gate.github.context import GitHubContext
 from gate.model import BaselineReport, GateResult, RateStats, StressSummary, TrendStats
 
@@ -38,10 +38,6 @@ CLAIM_FILE = "pull-request.json"
 
 Outcome = Literal["passed", "warned", "failed", "inconclusive", "error"]
 Count = Annotated[int, Field(ge=0)]
-
-
-class ArtifactRefused(PublishError):
-    """The artifact is not published; the message says why (for a workflow warning)."""
 
 
 class _Strict(BaseModel):

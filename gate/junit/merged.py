@@ -18,11 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from gate.errors import JUnitReadError
 from gate.inputs import expand
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder
 from gate.junit.mask import Masker
-from gate.junit.scan import JUnitReadError, scan_file
+from gate.junit.scan import scan_file
 from gate.model import GateResult, Outcome, SuiteResult, SuiteRun
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

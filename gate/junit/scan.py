@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
-from gate.errors import GateError
+from gate.errors import JUnitReadError as JUnitReadError  # re-exported: its old home
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder, local_name
 from gate.junit.source import UnsafeOrUnreadable, read_text
@@ -20,10 +20,6 @@ from gate.junit.text import clean_name
 
 _CASE, _SUITE, _SUITES = 1, 2, 3
 _KINDS = {"testcase": _CASE, "testsuite": _SUITE, "testsuites": _SUITES}
-
-
-class JUnitReadError(GateError):
-    """A file that cannot be read as JUnit; the message names the file and, if known, where."""
 
 
 @dataclass(slots=True)

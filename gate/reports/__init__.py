@@ -2,7 +2,8 @@
 
 Public surface (what the pipeline and the publishers call):
 
-- `write_reports(result, out_dir)` writes `result.json` (the contract) and `summary.md`;
+- `write_reports(result, out_dir)` writes `result.json` (the contract) and `summary.md`
+  (`gate.reports.files`, with `remove_reports` and `result_json`);
 - `render_markdown(result, limit=, run_url=)` renders the bounded Markdown the publishers post;
 - `print_summary(result, stream)` prints the terminal summary;
 - `workflow_commands(result)` returns the GitHub Actions annotation lines.
@@ -11,15 +12,8 @@ Everything that came from tests or servers is cleaned, redacted again and escape
 lands (see `gate.reports.escape`).
 """
 
-from __future__ import annotations
-
-import os
-from collections.abc import Iterable
-from pathlib import Path
-
-from gate.model import GateResult
+from gate.reports.files import remove_reports, result_json, write_reports
 from gate.reports.markdown import DEFAULT_LIMIT, render_markdown
-from gate.reports.resultfile import result_json_chunks
 from gate.reports.terminal import print_summary
 from gate.reports.workflow import workflow_commands
 
@@ -32,43 +26,3 @@ __all__ = [
     "workflow_commands",
     "write_reports",
 ]
-
-
-def result_json(result: GateResult) -> str:
-    """`result.json` text: exactly `result.to_json()`, key order kept, UTF-8, indent 2."""
-    return "".join(result_json_chunks(result))
-
-
-def write_reports(
-    result: GateResult,
-    out_dir: Path,
-    *,
-    run_url: str | None = None,
-    secrets: Iterable[str] = (),
-) -> dict[str, Path]:
-    """Write `result.json` and `summary.md` into `out_dir`; return their paths by name.
-
-    Each file is written to a temporary name and renamed, so a reader never sees half a file.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"result": out_dir / "result.json", "summary": out_dir / "summary.md"}
-    _write(paths["result"], result_json_chunks(result))  # streamed: it can list 100,000 tests
-    _write(paths["summary"], [render_markdown(result, run_url=run_url, secrets=secrets)])
-    return paths
-
-
-def remove_reports(out_dir: Path) -> None:
-    """Remove an earlier run's `result.json` and `summary.md` from `out_dir`.
-
-    Called before a run and when writing fails: a run that ends without a verdict (an interrupt,
-    a usage or internal error) must leave no result behind that `gate publish` could post as its.
-    """
-    for name in ("result.json", "summary.md"):
-        (out_dir / name).unlink(missing_ok=True)
-
-
-def _write(path: Path, chunks: Iterable[str]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="\n") as out:
-        out.writelines(chunks)
-    tmp.replace(path)
