@@ -25,6 +25,7 @@ from gate.errors import DemoError
 
 BUNDLED_CONFIG = Path(__file__).with_name("gate.toml")
 _LISTENING = "listening on "
+_EXIT_WAIT_S = 5.0  # how long a service that closed its output may take to exit
 
 
 @contextlib.contextmanager
@@ -81,11 +82,16 @@ def _wait_listening(process: subprocess.Popen[str], errors: IO[str], timeout_s: 
     threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
     try:
         line = lines.get(timeout=timeout_s)
+        closed = not line  # end of output: the service is exiting
     except queue.Empty:
-        line = ""
+        line, closed = "", False
     if line.startswith(_LISTENING):
         return line[len(_LISTENING) :].strip()
-    process.poll()
+    if closed:  # its output ends a moment before its exit status can be read: wait for it
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=_EXIT_WAIT_S)
+    else:
+        process.poll()
     errors.seek(0)
     tail = "\n".join(errors.read().strip().splitlines()[-10:])
     state = (
