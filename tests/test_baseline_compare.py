@@ -195,6 +195,20 @@ def test_untrusted_endpoint_names_are_escaped_in_every_report() -> None:
     assert "regressed" in terminal
 
 
+def test_a_foreign_endpoint_verdict_is_never_printed_as_written() -> None:
+    """A hand-edited or foreign result.json may carry any text as an endpoint's verdict: the
+    renderers write that cell unescaped, so only the known words may reach it."""
+    result, _, _ = rendered(EP)
+    assert result.baseline is not None
+    result.baseline.endpoints[0].verdict = "<img src=x onerror=alert(1)> @octo/team"
+    out = io.StringIO()
+    print_summary(result, out, env={})
+    for text in (render_markdown(result), out.getvalue()):
+        assert "<img" not in text
+        assert "@octo/team" not in text
+        assert "unknown" in text
+
+
 def test_comparison_chart_draws_both_runs_and_parses() -> None:
     _, md, _ = rendered(EP)
     assert "first line: the baseline, second line: this run" in md

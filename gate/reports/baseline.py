@@ -46,7 +46,10 @@ def endpoint_rows(report: BaselineReport) -> tuple[list[list[str]], int]:
 
 
 def _row(e: EndpointComparison) -> list[str]:
-    verdict = f"{VERDICT_ICON.get(e.verdict, '•')} {e.verdict}"
+    # The verdict cell is written unescaped by every renderer: only the known words reach it
+    # (a hand-edited or foreign result.json may carry anything there).
+    word = e.verdict if e.verdict in VERDICT_ICON else "unknown"
+    verdict = f"{VERDICT_ICON.get(word, '•')} {word}"
     if e.shift_ms is not None and e.verdict != "not compared":
         verdict += f" ({e.shift_ms:+.1f} ms typical)"
     return [
