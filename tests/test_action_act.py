@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from act.harness import HERE, ROOT, ActRun, act_binary, copy_action, make_repo, run_act
+from act.harness import (
+    HERE,
+    ROOT,
+    ActRun,
+    act_binary,
+    copy_action,
+    make_repo,
+    run_act,
+    shared_act_env,
+)
 from fake_github import FakeGitHub
 
 from gate.demo import launch
@@ -29,10 +38,8 @@ INPUTS_WORKFLOW = HERE / "workflows" / "action-inputs.yml"
 
 @pytest.fixture(scope="module")
 def act_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A copy of the action and act's cache (its tool cache keeps the action's virtualenv),
-    shared by the module's runs."""
-    base = tmp_path_factory.mktemp("act")
-    return {"action": copy_action(base / "action"), "cache": base / "cache"}
+    """The session's copy of the action and act cache (see `shared_act_env`)."""
+    return shared_act_env(tmp_path_factory)
 
 
 def payload(name: str, **changes: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from act.harness import HERE, act_binary, copy_action, make_repo, run_act
+from act.harness import HERE, act_binary, make_repo, run_act, shared_act_env
 
 from gate.demo import launch
 
@@ -85,16 +85,22 @@ pytest = ["tests/e2e"]
 
 
 @pytest.fixture(scope="module")
+def act_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The session's copy of the action and act cache: each test's `requirements` still get
+    an environment of their own (the cache key includes them)."""
+    return shared_act_env(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
 def service() -> Iterator[str]:
     with launch(token=TOKEN) as url:
         yield url
 
 
 def test_the_action_passes_in_a_repository_with_its_own_pytest_setup(
-    tmp_path: Path, service: str
+    tmp_path: Path, service: str, act_env: dict[str, Path]
 ) -> None:
     repo = make_repo(tmp_path / "repo", HERE / "workflows" / "user-repo.yml", FILES)
-    act_env = {"action": copy_action(tmp_path / "action"), "cache": tmp_path / "cache"}
     event = {"inputs": {"target-url": service}, "ref": "refs/heads/main"}
     run = run_act(repo, "workflow_dispatch", event, **act_env, env={"DEMO_TOKEN": TOKEN})
     assert run.job_result == "success", run.tail()
@@ -105,11 +111,10 @@ def test_the_action_passes_in_a_repository_with_its_own_pytest_setup(
 
 
 def test_a_requirement_the_index_does_not_have_fails_naming_it(
-    tmp_path: Path, service: str
+    tmp_path: Path, service: str, act_env: dict[str, Path]
 ) -> None:
     files = {**FILES, "requirements-e2e.txt": "deploy-gate-no-such-package-x9\n"}
     repo = make_repo(tmp_path / "repo", HERE / "workflows" / "user-repo.yml", files)
-    act_env = {"action": copy_action(tmp_path / "action"), "cache": tmp_path / "cache"}
     event = {"inputs": {"target-url": service}, "ref": "refs/heads/main"}
     run = run_act(repo, "workflow_dispatch", event, **act_env, env={"DEMO_TOKEN": TOKEN})
     assert run.job_result == "failure", run.tail()

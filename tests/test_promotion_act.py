@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from act.harness import HERE, ROOT, ActRun, act_binary, copy_action, make_repo, run_act
+from act.harness import (
+    HERE,
+    ROOT,
+    ActRun,
+    act_binary,
+    make_repo,
+    run_act,
+    shared_act_env,
+)
 from fake_github import FakeGitHub
 
 from gate.demo import launch
@@ -29,8 +37,8 @@ DEMO_TOKEN = "demo-act-token"
 
 @pytest.fixture(scope="module")
 def act_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("act")
-    return {"action": copy_action(base / "action"), "cache": base / "cache"}
+    """The session's copy of the action and act cache (see `shared_act_env`)."""
+    return shared_act_env(tmp_path_factory)
 
 
 @pytest.fixture

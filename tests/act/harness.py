@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -24,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -125,6 +128,28 @@ def copy_action(dest: Path) -> Path:
     )
     shutil.copytree(ROOT, dest, ignore=clutter)
     return dest
+
+
+def shared_act_env(factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One copy of the action and one act cache for the whole test session, shared by every
+    act test on every xdist worker.
+
+    The cache's tool cache holds the gate's virtualenv (`setup/install.sh`, keyed by the
+    action's content, Python and requirements): with a cache per module and worker, the same
+    virtualenv was built up to a dozen times a session. Runs with other requirements still get
+    their own. Concurrent builds are safe: install.sh renames a finished venv into place.
+    """
+    session_tmp = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        session_tmp = session_tmp.parent  # the workers' folders are popen-gwN inside it
+    base = session_tmp / "act-shared"
+    base.mkdir(exist_ok=True)
+    with open(session_tmp / "act-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker copies, the others wait for it
+        if not (base / "action").is_dir():
+            copy_action(base / "action.tmp")
+            (base / "action.tmp").rename(base / "action")
+    return {"action": base / "action", "cache": base / "cache"}
 
 
 def _host_env() -> dict[str, str]:
