@@ -57,6 +57,11 @@ def _group(nodeid: str) -> str | None:
     return LOAD_GROUPS.get(PurePath(nodeid.split("::", 1)[0]).stem)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist registers this marker; without it (`-p no:xdist`) --strict-markers would refuse it.
+    config.addinivalue_line("markers", "xdist_group(name): run the group on one xdist worker")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the grouped modules' tests with `xdist_group`, the documented way."""
