@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from gate.junit.body import Body
 from gate.junit.text import (
     DETAIL_LIMIT,
     MESSAGE_LIMIT,
@@ -122,7 +123,7 @@ class JUnitData:
     cases: list[FoldedCase] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one sentence per unreadable input
     files: list[Path] = field(default_factory=list)  # read without error
-    spools: dict[Path, Path] = field(default_factory=dict)  # file -> its body as text
+    bodies: dict[Path, Body] = field(default_factory=dict)  # file -> where its body is
     testcases: int = 0  # testcase elements read, reruns included
     nameless: int = 0  # testcases without a name (each counted as its own test)
     messages_cut: int = 0  # non-passed tests whose message was left out (text budget spent)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from gate.errors import JUnitReadError
 from gate.inputs import expand
-from gate.junit.body import BodyWriter
+from gate.junit.body import Body, BodyWriter
 from gate.junit.fold import Folder, JUnitData
 from gate.junit.scan import scan_file
+from gate.junit.source import TextFacts, UnsafeOrUnreadable, read_text
 from gate.junit.text import Redact
 
 
@@ -30,8 +31,9 @@ def read_junit(
 ) -> JUnitData:
     """Read and fold every JUnit file that `inputs` (files, folders, globs) expand to.
 
-    With `spool_dir`, the body of each accepted file is kept there as text for the merged JUnit
-    file (`JUnitData.spools`), so that it is never parsed twice.
+    With `spool_dir`, where each accepted file's body lies is kept for the merged JUnit file
+    (`JUnitData.bodies`), so that it is never parsed twice: a byte range of the file itself when
+    its text needed no cleaning (most files), else a spool of the cleaned text in `spool_dir`.
     """
     data = JUnitData()
     folder = Folder(redact)
@@ -44,9 +46,8 @@ def read_junit(
             if key in seen:
                 continue  # the same file through two inputs is one report, not a rerun
             seen.add(key)
-            spool = _new_spool(spool_dir) if spool_dir else None
             try:
-                _read_one(path, folder, data, spool)
+                body = _read_one(path, folder, data, spool_dir)
             except JUnitReadError as exc:
                 # our words, the path and <= 60 chars of the file: a path or a root tag can still
                 # carry a secret, and the redactor keeps expat's "unclosed token: line 6" readable
@@ -57,11 +58,8 @@ def read_junit(
                 )
             else:
                 data.files.append(path)
-                if spool is not None:
-                    data.spools[path] = spool
-            finally:
-                if spool is not None and path not in data.spools:
-                    spool.unlink(missing_ok=True)
+                if body is not None:
+                    data.bodies[path] = body
     data.passed, data.cases = folder.finish()
     data.testcases = folder.testcases
     data.duration_s = folder.duration
@@ -70,15 +68,41 @@ def read_junit(
     return data
 
 
-def _read_one(path: Path, folder: Folder, data: JUnitData, spool: Path | None) -> None:
-    if spool is None:
+def _read_one(path: Path, folder: Folder, data: JUnitData, spool_dir: Path | None) -> Body | None:
+    if spool_dir is None:
         scan_file(path, folder, data.from_attributes)
-        return
-    with spool.open("w", encoding="utf-8") as out:
-        scan_file(path, folder, data.from_attributes, tee=BodyWriter(out))
+        return None
+    facts = TextFacts()
+    measure = BodyWriter(None)
+    scan_file(path, folder, data.from_attributes, tee=measure, facts=facts)
+    if facts.verbatim and facts.read == facts.size:
+        before, after, empty = measure.dropped()
+        start = facts.skipped + len(before.encode("utf-8"))
+        end = start if empty else facts.size - len(after.encode("utf-8"))
+        return Body(path, start, max(start, end), False, facts.size, facts.mtime_ns)
+    return _spool(path, spool_dir, facts)
 
 
-def _new_spool(folder: Path) -> Path:
+def _spool(path: Path, folder: Path, facts: TextFacts) -> Body | None:
+    """The cleaned text's body written to a spool: a second pass over the text, not parsed.
+
+    Only files that needed cleaning get here (control characters, non-UTF-8 encodings, cut
+    runs). A file that changed since it was parsed gets no spool (None): the merged file then
+    reads it once more and leaves it out if it is no longer valid.
+    """
     handle, name = tempfile.mkstemp(suffix=".xml", dir=folder)
-    os.close(handle)
-    return Path(name)
+    spool = Path(name)
+    again = TextFacts()
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            writer = BodyWriter(out)
+            for text in read_text(path, again):
+                writer.write(text)
+            writer.close()
+    except (OSError, UnsafeOrUnreadable):
+        spool.unlink(missing_ok=True)
+        return None
+    if (again.size, again.mtime_ns, again.read) != (facts.size, facts.mtime_ns, facts.read):
+        spool.unlink(missing_ok=True)
+        return None
+    return Body(spool, 0, spool.stat().st_size, True, facts.size, facts.mtime_ns)
