@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,15 +150,18 @@ def emit(decision: Decision, out_dir: Path, *, secrets: frozenset[str] = frozens
     The decision's spools are removed afterwards, whatever happens.
     """
     out_dir = Path(out_dir)
-    result, runs = decision.result, decision.runs
+    result = decision.result
     try:
-        write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
-        write_provenance(out_dir)
         junit_dir = out_dir / "junit"
         junit_dir.mkdir(parents=True, exist_ok=True)
-        masker = Masker.for_values(secrets)  # None: no configured value, plain copies
-        _copy_suite_files(runs, junit_dir, masker)
-        write_merged(result, runs, junit_dir / MERGED_NAME, decision.body_for, masker=masker)
+        # The JUnit copies are mostly the kernel's work (`sendfile`, no GIL held): they are
+        # written on a second thread while this one renders the reports. Any failure there is
+        # raised here by `result()`, before the summary is printed.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-junit") as pool:
+            copies = pool.submit(_write_junit, decision, junit_dir, secrets)
+            write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
+            write_provenance(out_dir)
+            copies.result()
         print_summary(result, secrets=secrets)
     except BaseException:
         # The caller ends in a block; a result.json saying "pass" must not outlive that.
@@ -166,6 +170,14 @@ def emit(decision: Decision, out_dir: Path, *, secrets: frozenset[str] = frozens
     finally:
         decision.close()
     return 0 if result.verdict is Verdict.PASS else 1
+
+
+def _write_junit(decision: Decision, junit_dir: Path, secrets: frozenset[str]) -> None:
+    """`junit/SUITE.xml` copies of each suite's files and `junit/merged.xml`."""
+    masker = Masker.for_values(secrets)  # None: no configured value, plain copies
+    _copy_suite_files(decision.runs, junit_dir, masker)
+    merged = junit_dir / MERGED_NAME
+    write_merged(decision.result, decision.runs, merged, decision.body_for, masker=masker)
 
 
 def open_baseline(folder: str | None, *, missing_ok: bool = False) -> Baseline | str | None:

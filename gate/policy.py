@@ -121,8 +121,9 @@ def _sort_cases(
     entries = [q for q in quarantine if q.suite in (None, suite)]
     buckets: dict[str, list[tuple[FoldedCase, str]]] = {k: [] for k in _PROBLEM_ORDER}
     if not entries:  # the common case: no quarantine for this suite
-        for case in cases:
-            buckets[str(case.status)].append((case, ""))
+        by_status = {s: buckets[str(s)] for s in CaseStatus if str(s) in buckets}
+        for case in cases:  # by the member itself: str() of an enum member is Python code
+            by_status[case.status].append((case, ""))
         return buckets
     for case in cases:
         entry = next((q for q in entries if _matches(q.id, case)), None)
