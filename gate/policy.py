@@ -258,16 +258,16 @@ def _problems(buckets: dict[str, list[tuple[FoldedCase, str]]]) -> list[Problem]
     """The problems in `_PROBLEM_ORDER` of their kind, in reading order within a kind."""
     out: list[Problem] = []
     for kind in sorted(buckets, key=_PROBLEM_ORDER.__getitem__):
+        if kind != "quarantined":  # a folded case is its problem (outcome: its status)
+            out.extend(case for case, _ in buckets[kind])
+            continue
         for case, reason in buckets[kind]:
-            message = case.message
-            if kind == "quarantined":
-                message = f"quarantined ({reason}); {case.status}: {message}"
             out.append(
                 Problem(
                     id=case.id,
                     outcome=kind,
-                    message=message,
-                    duration_s=round(case.duration_s, 3),
+                    message=f"quarantined ({reason}); {case.status}: {case.message}",
+                    duration_s=case.duration_s,
                     file=case.file,
                     line=case.line,
                     tier=case.tier,

@@ -32,7 +32,7 @@ from gate.junit.text import (
     clean_name,
     clean_text,
 )
-from gate.model import CaseStatus
+from gate.model import CaseStatus, Problem
 
 _SKIP, _FAIL, _ERROR, _FLAKY, _PASS = 1, 2, 4, 8, 16
 _SEVERITY = {_SKIP: 1, _FAIL: 2, _ERROR: 3}
@@ -91,18 +91,16 @@ def parse_seconds(value: str | None) -> float:
 
 
 @dataclass(slots=True)
-class FoldedCase:
-    """One unique test that did not simply pass: failed, error, skipped or flaky."""
+class FoldedCase(Problem):
+    """One unique test that did not simply pass: failed, error, skipped or flaky.
 
-    id: str
-    name: str
-    status: CaseStatus
-    message: str = ""
-    detail: str = ""
-    duration_s: float = 0.0
-    file: str | None = None
-    line: int | None = None
-    tier: str | None = None
+    It is the `Problem` the policy lists (`outcome` is `status` as text, `duration_s` rounded
+    to the millisecond), plus what only the reader knows: the test's own `name` and `status`.
+    Not copying 100,000 of them into new objects is why it is one.
+    """
+
+    name: str = ""
+    status: CaseStatus = CaseStatus.FAILED
 
 
 @dataclass(slots=True)
@@ -370,7 +368,7 @@ class Folder:
         for index, bucket in enumerate(self._buckets):
             unique = set(bucket)
             self._buckets[index] = array("q")
-            mine = {h for h in unique if h in self._records}
+            mine = unique & self._records.keys()  # C speed: the smaller side is walked
             passed += len(unique) - len(mine)
             passed_first |= mine
             del unique
@@ -440,14 +438,15 @@ def _fold(record: _Record, passed_first: bool) -> FoldedCase | None:
             message = f"failed in all {record.attempts} attempts: {message}"
     return FoldedCase(
         id=record.id,
-        name=record.name,
-        status=status,
+        outcome=status.value,
         message=message,
-        detail=record.detail,
-        duration_s=record.duration,
+        duration_s=round(record.duration, 3),
         file=record.file,
         line=record.line,
         tier=record.tier,
+        detail=record.detail,
+        name=record.name,
+        status=status,
     )
 
 
