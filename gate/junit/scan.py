@@ -1,8 +1,8 @@
 """The streaming loop: one JUnit file through the C parser, each testcase handed on and cleared.
 
-Memory stays constant: every `<testcase>` is removed from its parent once handed to the folder,
-and every finished `<testsuite>` from its own parent, so the tree never holds more than the open
-suites and the current testcase.
+Memory stays constant: the testcases handed to the folder are removed from their suite after
+each chunk of text (16 KiB) is parsed, and every finished `<testsuite>` from its own parent, so
+the tree never holds more than the open suites and one chunk's testcases.
 """
 
 from __future__ import annotations
@@ -85,7 +85,6 @@ def _scan(
                     raise JUnitReadError(_wrong_root(path, tag))
                 if event == "end":
                     add(suite, element)
-                    del parent[:]
                 continue
             kind = kinds.get(tag)
             if kind is None:
@@ -97,7 +96,6 @@ def _scan(
             if kind == _CASE:  # a namespaced testcase
                 if event == "end" and parent is not None:
                     add(suite, element)
-                    del parent[:]
             elif kind in (_SUITE, _SUITES):
                 if event == "start":
                     if stack:
@@ -112,6 +110,8 @@ def _scan(
                 parent = stack[-1].element if stack else None
                 suite = stack[-1].name if stack else ""
         queue.clear()
+        if parent is not None:  # the testcases handed on: once per chunk, not per testcase
+            del parent[:]
         if error is not None:
             raise error
     parser.close()
