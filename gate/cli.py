@@ -8,6 +8,7 @@ An unexpected exception is an internal failure: a block (1) with a message, neve
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -131,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_out(getattr(args, "out", None))
         _check_baseline(getattr(args, "baseline", None), getattr(args, "out", None))
         command = importlib.import_module(f"gate.commands.{name}")
+        if argv is None:  # the process's own command line (not a caller's in-process call)
+            # Imported modules live as long as the process: kept out of the cyclic
+            # collector's full passes, which otherwise walk them again and again while a
+            # million testcases are read. Not for in-process callers (a test session): what
+            # is frozen is never collected.
+            gc.freeze()
         return int(command.main(args))
     except UsageError as exc:
         print(f"gate {name}: {exc}", file=sys.stderr)

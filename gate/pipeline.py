@@ -1,7 +1,7 @@
 """The core flow: suite runs -> JUnit read and folded -> policy -> result -> outputs.
 
 `decide` is pure apart from reading the JUnit files and returns a `Decision`: the result, the
-runs it judged and the reader's spools of the files it accepted. `emit` takes that `Decision`,
+runs it judged and where the bodies of the files it accepted are. `emit` takes that `Decision`,
 writes everything to `out_dir` and returns the exit code. Nothing links the two but the object
 passed between them (no module state), so two decisions in one process never mix. Both fail
 closed: anything unexpected while reading or judging a suite makes that suite an `error`, which
@@ -15,15 +15,17 @@ import shutil
 import sys
 import tempfile
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from gate.baseline import Baseline, BaselineError, compare, load_baseline, write_provenance
 from gate.config.schema import GateConfig
 from gate.errors import print_debug_traceback
 from gate.inputs import is_glob
 from gate.junit import JUnitData, expand, read_junit
+from gate.junit.body import Body
 from gate.junit.mask import Masker
 from gate.junit.merged import write_merged
 from gate.junit.source import UnsafeOrUnreadable
@@ -44,21 +46,14 @@ from gate.reports import print_summary, remove_reports, write_reports
 MERGED_NAME = "merged.xml"
 
 
-class Accepted(NamedTuple):
-    """A file `decide` read without error: its size and mtime then, and the reader's spool."""
-
-    size: int
-    mtime_ns: int
-    spool: Path
-
-
 @dataclass
 class Decision:
-    """What `decide` judged, handed to `emit`: the result, the runs, the spools it accepted.
+    """What `decide` judged, handed to `emit`: the result, the runs, the bodies it accepted.
 
-    `emit` copies the spools (the text the reader parsed) into the merged JUnit file instead of
-    parsing the files a second time. They live in one temporary folder per decision, removed by
-    `close()` (which `emit` calls), or when the decision is garbage-collected or the process
+    `emit` copies each accepted file's body (the text the reader parsed: the file's own bytes,
+    or a spool when the reader had to clean the text) into the merged JUnit file instead of
+    parsing the files a second time. Spools live in one temporary folder per decision, removed
+    by `close()` (which `emit` calls), or when the decision is garbage-collected or the process
     exits, for a decision never emitted (the runner's per-suite "would this block?" question).
 
     Callers may replace `result` (the baseline comparison re-decides it) before `emit`.
@@ -66,7 +61,7 @@ class Decision:
 
     result: GateResult
     runs: list[SuiteRun]
-    accepted: dict[Path, Accepted] = field(default_factory=dict)  # by resolved path
+    accepted: dict[Path, Body] = field(default_factory=dict)  # by resolved path
     spool_dir: Path | None = None
     _cleanup: weakref.finalize[Any, Any] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -76,16 +71,18 @@ class Decision:
         if self.spool_dir is not None:
             self._cleanup = weakref.finalize(self, shutil.rmtree, self.spool_dir, True)
 
-    def spool_for(self, path: Path) -> Path | None:
-        """The reader's text of `path` if it accepted it and the file has not changed since."""
+    def body_for(self, path: Path) -> Body | None:
+        """Where the reader's text of `path` is, if it accepted it and the file is unchanged."""
         try:
             stat = path.stat()
-            size, mtime, spool = self.accepted[path.resolve()]
+            body = self.accepted[path.resolve()]
         except (OSError, KeyError):
             return None
-        if (size, mtime) != (stat.st_size, stat.st_mtime_ns) or not spool.is_file():
+        if (body.size, body.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
             return None
-        return spool
+        if body.owned and not body.path.is_file():
+            return None
+        return body
 
     def close(self) -> None:
         """Remove the spools: used once, a long-lived process (a test session) must not pile
@@ -153,15 +150,18 @@ def emit(decision: Decision, out_dir: Path, *, secrets: frozenset[str] = frozens
     The decision's spools are removed afterwards, whatever happens.
     """
     out_dir = Path(out_dir)
-    result, runs = decision.result, decision.runs
+    result = decision.result
     try:
-        write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
-        write_provenance(out_dir)
         junit_dir = out_dir / "junit"
         junit_dir.mkdir(parents=True, exist_ok=True)
-        masker = Masker.for_values(secrets)  # None: no configured value, plain copies
-        _copy_suite_files(runs, junit_dir, masker)
-        write_merged(result, runs, junit_dir / MERGED_NAME, decision.spool_for, masker=masker)
+        # The JUnit copies are mostly the kernel's work (`sendfile`, no GIL held): they are
+        # written on a second thread while this one renders the reports. Any failure there is
+        # raised here by `result()`, before the summary is printed.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-junit") as pool:
+            copies = pool.submit(_write_junit, decision, junit_dir, secrets)
+            write_reports(result, out_dir, run_url=run_url_from_env(), secrets=secrets)
+            write_provenance(out_dir)
+            copies.result()
         print_summary(result, secrets=secrets)
     except BaseException:
         # The caller ends in a block; a result.json saying "pass" must not outlive that.
@@ -170,6 +170,14 @@ def emit(decision: Decision, out_dir: Path, *, secrets: frozenset[str] = frozens
     finally:
         decision.close()
     return 0 if result.verdict is Verdict.PASS else 1
+
+
+def _write_junit(decision: Decision, junit_dir: Path, secrets: frozenset[str]) -> None:
+    """`junit/SUITE.xml` copies of each suite's files and `junit/merged.xml`."""
+    masker = Masker.for_values(secrets)  # None: no configured value, plain copies
+    _copy_suite_files(decision.runs, junit_dir, masker)
+    merged = junit_dir / MERGED_NAME
+    write_merged(decision.result, decision.runs, merged, decision.body_for, masker=masker)
 
 
 def open_baseline(folder: str | None, *, missing_ok: bool = False) -> Baseline | str | None:
@@ -247,15 +255,11 @@ def _read(run: SuiteRun, redact: Redactor, decision: Decision) -> JUnitData:
         # A run that did not complete may have left no file; its status is the reason then.
         inputs = [p for p in inputs if is_glob(str(p)) or Path(p).exists()]
     data = read_junit(inputs, redact=redact, spool_dir=decision.spool_dir)
-    for path, spool in data.spools.items():
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
+    for path, body in data.bodies.items():
         previous = decision.accepted.get(path.resolve())
-        if previous is not None and previous.spool != spool:
-            previous.spool.unlink(missing_ok=True)
-        decision.accepted[path.resolve()] = Accepted(stat.st_size, stat.st_mtime_ns, spool)
+        if previous is not None and previous.owned and previous.path != body.path:
+            previous.path.unlink(missing_ok=True)
+        decision.accepted[path.resolve()] = body
     return data
 
 

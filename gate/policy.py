@@ -121,8 +121,9 @@ def _sort_cases(
     entries = [q for q in quarantine if q.suite in (None, suite)]
     buckets: dict[str, list[tuple[FoldedCase, str]]] = {k: [] for k in _PROBLEM_ORDER}
     if not entries:  # the common case: no quarantine for this suite
-        for case in cases:
-            buckets[str(case.status)].append((case, ""))
+        by_status = {s: buckets[str(s)] for s in CaseStatus if str(s) in buckets}
+        for case in cases:  # by the member itself: str() of an enum member is Python code
+            by_status[case.status].append((case, ""))
         return buckets
     for case in cases:
         entry = next((q for q in entries if _matches(q.id, case)), None)
@@ -257,16 +258,16 @@ def _problems(buckets: dict[str, list[tuple[FoldedCase, str]]]) -> list[Problem]
     """The problems in `_PROBLEM_ORDER` of their kind, in reading order within a kind."""
     out: list[Problem] = []
     for kind in sorted(buckets, key=_PROBLEM_ORDER.__getitem__):
+        if kind != "quarantined":  # a folded case is its problem (outcome: its status)
+            out.extend(case for case, _ in buckets[kind])
+            continue
         for case, reason in buckets[kind]:
-            message = case.message
-            if kind == "quarantined":
-                message = f"quarantined ({reason}); {case.status}: {message}"
             out.append(
                 Problem(
                     id=case.id,
                     outcome=kind,
-                    message=message,
-                    duration_s=round(case.duration_s, 3),
+                    message=f"quarantined ({reason}); {case.status}: {case.message}",
+                    duration_s=case.duration_s,
                     file=case.file,
                     line=case.line,
                     tier=case.tier,

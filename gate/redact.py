@@ -115,10 +115,6 @@ _TRIGGERS = (
 _TRIGGER = re.compile("|".join(re.escape(word) for word in _TRIGGERS))
 
 
-def _may_hold_credential(text: str) -> bool:
-    return not text.isascii() or _TRIGGER.search(text.lower()) is not None
-
-
 class Redactor:
     """Replaces configured secret values and common credential shapes with `***`.
 
@@ -138,7 +134,7 @@ class Redactor:
             return text
         if self._secrets is not None:
             text = self._secrets.sub(MASK, text)
-        if not _may_hold_credential(text):
+        if text.isascii() and _TRIGGER.search(text.lower()) is None:  # no trigger word
             return text
         for pattern in _PATTERNS:
             text = pattern.sub(_keep_prefix, text)

@@ -24,17 +24,28 @@ def _case(name: str, failed: bool = False) -> str:
     return f"<testcase classname='t' name='{name}'>{failure}</testcase>"
 
 
-def test_decision_holds_the_result_the_runs_and_its_own_spools(tmp_path: Path) -> None:
-    runs = [SuiteRun("smoke", [_junit(tmp_path, "smoke", _case("a"))])]
+def test_decision_holds_the_result_the_runs_and_where_each_body_is(tmp_path: Path) -> None:
+    clean = _junit(tmp_path, "smoke", _case("a"))
+    dirty = _junit(tmp_path, "e2e", _case("b\x1bc"))  # a raw escape: the reader cleans it
+    runs = [SuiteRun("smoke", [clean]), SuiteRun("e2e", [dirty])]
     decision = pipeline.decide(runs, validate_config({}, env={}), target=None)
     assert decision.result.verdict is Verdict.PASS
     assert decision.runs == runs
     assert decision.spool_dir is not None
     assert decision.spool_dir.is_dir()
-    [(path, accepted)] = decision.accepted.items()
-    assert path == Path(runs[0].junit[0]).resolve()
-    assert accepted.spool.parent == decision.spool_dir
-    assert decision.spool_for(Path(runs[0].junit[0])) == accepted.spool
+    assert set(decision.accepted) == {clean.resolve(), dirty.resolve()}
+    # the clean file's text is its bytes: its body is a range of the file itself, no copy
+    own = decision.body_for(clean)
+    assert own is not None
+    assert own.path == clean
+    assert not own.owned
+    assert clean.read_bytes()[own.start : own.end] == clean.read_bytes()
+    # the other one's cleaned text went to a spool of the decision's own
+    spooled = decision.body_for(dirty)
+    assert spooled is not None
+    assert spooled.owned
+    assert spooled.path.parent == decision.spool_dir
+    assert b"b?c" in spooled.path.read_bytes()
 
 
 def test_emit_removes_the_decisions_spools(tmp_path: Path) -> None:
@@ -97,12 +108,16 @@ def test_two_decisions_in_one_process_do_not_mix(tmp_path: Path) -> None:
 
 
 def test_a_file_changed_after_decide_is_read_again(tmp_path: Path) -> None:
-    """A spool is only used while the file is as the reader saw it."""
+    """A body is only used while the file is as the reader saw it."""
     path = _junit(tmp_path, "smoke", _case("before"))
     config = validate_config({}, env={})
     decision = pipeline.decide([SuiteRun("smoke", [path])], config, target=None)
+    assert decision.body_for(path) is not None
     path.write_text("<testsuite name='smoke'>" + _case("after-and-longer") + "</testsuite>")
-    assert decision.spool_for(path) is None
+    assert decision.body_for(path) is None
+    assert pipeline.emit(decision, tmp_path / "out") == 0
+    names = [c.get("name") for c in ET.parse(tmp_path / "out/junit/merged.xml").iter("testcase")]
+    assert names == ["after-and-longer"]  # read once more, as it is now
 
 
 def test_the_pipeline_keeps_no_module_state() -> None:

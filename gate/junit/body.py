@@ -4,11 +4,17 @@ The prolog (XML declaration, comments, processing instructions) is dropped and a
 `<testsuites>` is unwrapped, so the file's `<testsuite>` elements nest inside the gate suite's
 own `<testsuite>`. The reader tees the text it parses into one of these (`gate.junit.scan`), so
 the merged file is assembled later by plain copying, never by parsing a second time.
+
+Most files need no cleaning: their text is their bytes. For those the writer only measures
+(no output): the body is then a byte range of the input file itself (`Body`), copied by the
+kernel into the merged file, and the file's text is never written out a second time.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 _START_SUITES = re.compile(r"""<testsuites(?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?(/?)>""")
@@ -16,16 +22,40 @@ _END_SUITES = re.compile(r"</testsuites\s*>")
 _TAIL = 4096
 
 
-class BodyWriter:
-    """Write text chunks of one JUnit file into `out` as its root element's body; then `close`."""
+@dataclass(frozen=True, slots=True)
+class Body:
+    """Where a JUnit file's body is: bytes `start` to `end` of `path`, UTF-8.
 
-    def __init__(self, out: TextIO) -> None:
+    `path` is the input file itself when its text needed no cleaning, else a spool of the
+    cleaned text (`owned`: a temporary file, removed with the decision that made it).
+    `size` and `mtime_ns` are the input's when it was read: the body is only used while the
+    input is still as it was then.
+    """
+
+    path: Path
+    start: int
+    end: int
+    owned: bool
+    size: int
+    mtime_ns: int
+
+
+class BodyWriter:
+    """Write text chunks of one JUnit file into `out` as its root element's body; then `close`.
+
+    Without `out` it writes nothing and only measures: `dropped()` then says how much text
+    before and after the body is left out, so that the body can be found in the file itself.
+    """
+
+    def __init__(self, out: TextIO | None) -> None:
         self._out = out
         self._head = ""
         self._root_known = False
         self._unwrap = False
         self._skip = False
         self._pending = ""
+        self._before = ""  # the text left out before the body (prolog, unwrapped start tag)
+        self._after = ""  # and after it (an unwrapped end tag and what follows it)
 
     def write(self, text: str) -> None:
         if not self._root_known:
@@ -34,32 +64,44 @@ class BodyWriter:
         elif self._skip:
             return
         elif not self._unwrap:
-            self._out.write(text)
+            if self._out is not None:
+                self._out.write(text)
         else:
             self._pending += text
             if len(self._pending) > 2 * _TAIL:
-                self._out.write(self._pending[:-_TAIL])
+                if self._out is not None:
+                    self._out.write(self._pending[:-_TAIL])
                 self._pending = self._pending[-_TAIL:]
 
     def close(self) -> None:
         """Flush; an unwrapped `<testsuites>` loses its end tag here."""
         if self._unwrap:
             ends = list(_END_SUITES.finditer(self._pending))
-            self._out.write(self._pending[: ends[-1].start()] if ends else self._pending)
+            cut = ends[-1].start() if ends else len(self._pending)
+            if self._out is not None:
+                self._out.write(self._pending[:cut])
+            self._after = self._pending[cut:]
             self._pending = ""
+
+    def dropped(self) -> tuple[str, str, bool]:
+        """(text before the body, text after it, the body is empty), once closed."""
+        return self._before, self._after, self._skip or not self._root_known
 
     def _find_root(self) -> None:
         start = _root_start(self._head)
         if start is None or self._head.find(">", start) == -1:
             return  # the root's start tag is not complete yet
+        self._before = self._head[:start]
         head, self._head, self._root_known = self._head[start:], "", True
         match = _START_SUITES.match(head)
         if match is None:
-            self._out.write(head)
+            if self._out is not None:
+                self._out.write(head)
         elif match.group(1):
             self._skip = True  # <testsuites/>: nothing inside
         else:
             self._unwrap = True
+            self._before += head[: match.end()]
             self.write(head[match.end() :])
 
 

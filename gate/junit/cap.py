@@ -13,7 +13,7 @@ below runs only on the rare stretch that passes the cap, and per CDATA section o
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 CAP = 1 << 20
 _HOLD = 9  # characters held back so that "<![CDATA[", "]]>" or "-->" is never split
@@ -27,17 +27,23 @@ _PREFIXES = tuple(
 )
 
 
-def cap_runs(chunks: Iterable[str], cap: int = CAP) -> Iterator[str]:
-    """`chunks` with every value, text, CDATA section or comment longer than `cap` shortened."""
-    capper = _Capper(cap)
+def cap_runs(
+    chunks: Iterable[str], cap: int = CAP, on_cut: Callable[[], None] | None = None
+) -> Iterator[str]:
+    """`chunks` with every value, text, CDATA section or comment longer than `cap` shortened.
+
+    `on_cut` is called at each cut (the text handed on then differs from the input).
+    """
+    capper = _Capper(cap, on_cut)
     for chunk in chunks:
         yield from capper.feed(chunk)
     yield from capper.feed("", final=True)
 
 
 class _Capper:
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, on_cut: Callable[[], None] | None = None) -> None:
         self.cap = cap
+        self.on_cut = on_cut
         self.pending = ""
         self.section = _TEXT  # _TEXT outside CDATA/comments, else _CDATA or _COMMENT
         self.run = 0  # length of the current stretch (since the last "<" or section start)
@@ -99,6 +105,8 @@ class _Capper:
         character reference (`&amp;` cut to `&am`), so it backs off, or, when the reference
         began in text already passed on, lets the reference finish first.
         """
+        if self.on_cut is not None:
+            self.on_cut()
         keep = chunk[pos:cut]
         if state in (_DQ, _SQ, _TEXT):
             tail = (before[-12:] + keep)[-12:]

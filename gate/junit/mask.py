@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from gate.junit.source import open_regular
 from gate.redact import MASK
@@ -26,6 +26,12 @@ CHUNK = 1 << 20
 _XML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&apos;"))
 _ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
 MIN_LENGTH = 4  # as `gate.redact.Redactor`: shorter values are not masked
+
+
+class Readable(Protocol):
+    """Anything with `read(size) -> bytes` (a binary file, a window of one)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class Masker:
@@ -54,7 +60,7 @@ class Masker:
             return data
         return self._pattern.sub(lambda m: self._forms[m.group()], data)
 
-    def copy(self, source: BinaryIO, target: BinaryIO) -> None:
+    def copy(self, source: Readable, target: BinaryIO) -> None:
         """Stream `source` into `target`, masked; a value cut by a chunk boundary is found."""
         if self._pattern is None:
             while chunk := source.read(CHUNK):

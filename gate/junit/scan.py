@@ -1,8 +1,8 @@
 """The streaming loop: one JUnit file through the C parser, each testcase handed on and cleared.
 
-Memory stays constant: every `<testcase>` is removed from its parent once handed to the folder,
-and every finished `<testsuite>` from its own parent, so the tree never holds more than the open
-suites and the current testcase.
+Memory stays constant: the testcases handed to the folder are removed from their suite after
+each chunk of text (16 KiB) is parsed, and every finished `<testsuite>` from its own parent, so
+the tree never holds more than the open suites and one chunk's testcases.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 from gate.errors import JUnitReadError as JUnitReadError  # re-exported: its old home
 from gate.junit.body import BodyWriter
 from gate.junit.fold import AttributeCounts, Folder, local_name
-from gate.junit.source import UnsafeOrUnreadable, read_text
+from gate.junit.source import TextFacts, UnsafeOrUnreadable, read_text
 from gate.junit.text import clean_name
 
 _CASE, _SUITE, _SUITES = 1, 2, 3
@@ -30,16 +30,21 @@ class _Open:
 
 
 def scan_file(
-    path: Path, folder: Folder, counts: AttributeCounts, tee: BodyWriter | None = None
+    path: Path,
+    folder: Folder,
+    counts: AttributeCounts,
+    tee: BodyWriter | None = None,
+    facts: TextFacts | None = None,
 ) -> None:
     """Feed every testcase of `path` to `folder`; raise `JUnitReadError` naming the file.
 
-    `tee`, if given, receives the text as parsed (for the merged JUnit file).
+    `tee`, if given, receives the text as parsed (for the merged JUnit file); `facts`, if
+    given, learns whether that text is the file's bytes unchanged.
     """
     before = folder.testcases
     leaves: list[dict[str, str]] = []
     try:
-        _scan(path, folder, leaves, before, tee)
+        _scan(path, folder, leaves, before, tee, facts)
         if tee is not None:
             tee.close()
     except UnsafeOrUnreadable as exc:
@@ -59,6 +64,7 @@ def _scan(
     leaves: list[dict[str, str]],
     before: int,
     tee: BodyWriter | None,
+    facts: TextFacts | None,
 ) -> None:
     parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
     kinds = dict(_KINDS)
@@ -67,7 +73,7 @@ def _scan(
     suite = ""  # and its name
     add = folder.add
     root_seen = False
-    for text in read_text(path):
+    for text in read_text(path, facts):
         if tee is not None:
             tee.write(text)
         parser.feed(text)
@@ -79,7 +85,6 @@ def _scan(
                     raise JUnitReadError(_wrong_root(path, tag))
                 if event == "end":
                     add(suite, element)
-                    del parent[:]
                 continue
             kind = kinds.get(tag)
             if kind is None:
@@ -91,7 +96,6 @@ def _scan(
             if kind == _CASE:  # a namespaced testcase
                 if event == "end" and parent is not None:
                     add(suite, element)
-                    del parent[:]
             elif kind in (_SUITE, _SUITES):
                 if event == "start":
                     if stack:
@@ -106,6 +110,8 @@ def _scan(
                 parent = stack[-1].element if stack else None
                 suite = stack[-1].name if stack else ""
         queue.clear()
+        if parent is not None:  # the testcases handed on: once per chunk, not per testcase
+            del parent[:]
         if error is not None:
             raise error
     parser.close()

@@ -20,6 +20,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,9 +45,40 @@ class UnsafeOrUnreadable(Exception):
     """The file is refused before parsing (DTD, unknown encoding, empty, endless prolog)."""
 
 
-def read_text(path: Path) -> Iterator[str]:
-    """Decoded, cleaned text of `path` in chunks; raises `UnsafeOrUnreadable` or `OSError`."""
+# Codecs whose text, when nothing was replaced, encodes back to the file's bytes as UTF-8.
+_UTF8_TEXT = frozenset({"utf-8", "utf-8-sig", "ascii"})
+
+
+@dataclass(slots=True)
+class TextFacts:
+    """What `read_text` learnt about a file: whether its text is its bytes, unchanged.
+
+    `verbatim` stays true while the text handed on is exactly the file's bytes decoded as
+    UTF-8 (after `skipped` bytes of BOM): no control character, bad character reference,
+    invalid byte or over-long run was replaced, and the file is UTF-8 (or ASCII). The merged
+    JUnit file can then copy the file's own bytes instead of a spool of the text.
+    `size` and `mtime_ns` are the file's when it was opened; `read` counts the bytes read.
+    """
+
+    verbatim: bool = True
+    skipped: int = 0
+    size: int = 0
+    mtime_ns: int = 0
+    read: int = 0
+
+    def changed(self) -> None:
+        self.verbatim = False
+
+
+def read_text(path: Path, facts: TextFacts | None = None) -> Iterator[str]:
+    """Decoded, cleaned text of `path` in chunks; raises `UnsafeOrUnreadable` or `OSError`.
+
+    With `facts`, records whether the text is the file's bytes unchanged (see `TextFacts`).
+    """
+    facts = facts if facts is not None else TextFacts()
     with open_regular(path) as fh:
+        info = os.fstat(fh.fileno())
+        facts.size, facts.mtime_ns = info.st_size, info.st_mtime_ns
         head = fh.read(CHUNK)
         if not head:
             raise UnsafeOrUnreadable("the file is empty (0 bytes)")
@@ -55,8 +87,12 @@ def read_text(path: Path) -> Iterator[str]:
             decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         except LookupError:
             raise UnsafeOrUnreadable(f"unknown encoding {encoding!r} declared") from None
-        chunks = _decoded(fh, head, decoder, ascii_compatible)
-        yield from cap_runs(_guard_prolog(chunks))
+        if codecs.lookup(encoding).name not in _UTF8_TEXT:
+            facts.changed()
+        elif head.startswith(codecs.BOM_UTF8):
+            facts.skipped = len(codecs.BOM_UTF8)
+        chunks = _decoded(fh, head, decoder, ascii_compatible, facts)
+        yield from cap_runs(_guard_prolog(chunks), on_cut=facts.changed)
 
 
 _KINDS = (
@@ -88,26 +124,43 @@ def open_regular(path: Path) -> BinaryIO:
 
 
 def _decoded(
-    fh: BinaryIO, head: bytes, decoder: codecs.IncrementalDecoder, ascii_compatible: bool
+    fh: BinaryIO,
+    head: bytes,
+    decoder: codecs.IncrementalDecoder,
+    ascii_compatible: bool,
+    facts: TextFacts,
 ) -> Iterator[str]:
     carry = ""
     data = head
     while data:
+        facts.read += len(data)
         if ascii_compatible:
-            text = decoder.decode(data.translate(_BYTE_TABLE))
+            clean = data.translate(_BYTE_TABLE)
+            if facts.verbatim and clean != data:  # memcmp, only while it can still matter
+                facts.changed()
+            text = decoder.decode(clean)
+            if facts.verbatim and "\ufffd" in text:  # an invalid byte (or a U+FFFD: no matter)
+                facts.changed()
         else:
             text = _TEXT_CONTROL.sub("?", decoder.decode(data))
         text = carry + text
         carry = ""
         if "#" in text and "&#" in text:  # one-character search first: memchr speed
             text, carry = _split_charref_tail(text)
-            text = _BAD_CHARREF.sub("?", text)
+            text, replaced = _BAD_CHARREF.subn("?", text)
+            if replaced:
+                facts.changed()
         if text:
             yield text
         data = fh.read(CHUNK)
     tail = carry + decoder.decode(b"", final=True)
     if tail:
-        yield _BAD_CHARREF.sub("?", tail)
+        if "\ufffd" in tail:  # a truncated multi-byte sequence at the very end
+            facts.changed()
+        tail, replaced = _BAD_CHARREF.subn("?", tail)
+        if replaced:
+            facts.changed()
+        yield tail
 
 
 def _split_charref_tail(text: str) -> tuple[str, str]:

@@ -55,7 +55,10 @@ def clean_name(text: str | None, redact: Redact | None = None) -> str:
     """A test or suite name: one printable line, bounded, optionally redacted."""
     if not text:
         return ""
-    text = _NAME_CONTROL.sub(" ", text[: NAME_LIMIT + 64]).strip()
+    text = text[: NAME_LIMIT + 64]
+    if not text.isprintable():  # C speed; printable text holds no control character
+        text = _NAME_CONTROL.sub(" ", text)
+    text = text.strip()
     if redact is not None:
         text = redact(text)
     return bound(text, NAME_LIMIT).replace("\n", " ")

@@ -77,7 +77,7 @@ def ordered(result: GateResult, kind: str) -> Iterator[Entry]:
         mine: dict[int, list[tuple[int, Problem]]] = {}
         for index, problem in enumerate(suite.problems):
             if problem.outcome in wanted:
-                tier = _tier_rank(problem.tier)
+                tier = 10 if problem.tier is None else _tier_rank(problem.tier)
                 group = mine.get(tier)
                 if group is None:
                     group = mine[tier] = []
