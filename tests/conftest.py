@@ -6,8 +6,8 @@ form a group that one worker runs, one test after the other:
   them at once on two cores would each see the other's load;
 - `install`: tests/test_isolation.py installs deploy-gate into fresh virtualenvs, in module
   fixtures that one worker then builds once;
-- `prism`: tests/test_github_contract.py starts Prism on GitHub's OpenAPI description in a
-  module fixture (about 50 s on a busy machine): one worker starts it once, not each worker.
+- `prism`: tests/test_github_contract.py starts Prism on (a part of) GitHub's OpenAPI
+  description in a module fixture: one worker starts it once, not each worker.
 The `act` runs are not grouped: they are slow but not timing-sensitive (generous deadlines),
 and spreading them is what keeps the suite near five minutes.
 

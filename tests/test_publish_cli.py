@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,18 @@ def test_deployment_status_event_end_to_end(fake_github: FakeGitHub, tmp_path: P
     assert commit["context"] == "deploy-gate/preview"
 
 
+# `gate publish --surfaces comment`, once the process has imported what it needs and `go`
+# exists (argv: go-file, ready-file).
+START_TOGETHER = """
+import pathlib, sys, time
+import gate.cli, gate.commands.publish, gate.github
+pathlib.Path(sys.argv[2]).touch()
+while not pathlib.Path(sys.argv[1]).exists():
+    time.sleep(0.01)
+sys.exit(gate.cli.main(["publish", "--surfaces", "comment"]))
+"""
+
+
 def test_two_concurrent_processes_leave_one_comment(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
@@ -209,16 +222,31 @@ def test_two_concurrent_processes_leave_one_comment(
         "GITHUB_API_URL": fake_github.url,
         "GITHUB_TOKEN": FakeGitHub.WRITE_TOKEN,
     }
-    argv = [sys.executable, "-m", "gate", "publish", "--surfaces", "comment"]
+    # Both processes finish starting before either may send. Started plainly, under a loaded
+    # suite run the second one's listing once came more than 15 s (the client's read timeout)
+    # after the first's: the first listing timed out at the barrier, its own retry became the
+    # barrier's second party, and there was no race (one POST; reproduced by starting the
+    # second process 17 s later).
+    go = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [sys.executable, "-c", START_TOGETHER, str(go), str(tmp_path / f"ready-{n}")],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
-        for _ in range(2)
+        for n in range(2)
     ]
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("ready-*"))) < 2:
+        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        assert time.monotonic() < deadline, "the publish processes did not start in 120 s"
+        time.sleep(0.05)
+    go.touch()
     for proc in procs:
-        proc.communicate(timeout=120)
-        assert proc.returncode == 0
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, (out, err)
     assert fake_github.count("POST", r"/issues/7/comments$") == 2  # the race happened
     assert len(fake_github.comments(7)) == 1
 
