@@ -38,10 +38,10 @@ def write_merged(
     result: GateResult,
     runs: list[SuiteRun],
     path: Path,
-    spool: BodyOf,
+    body_of: BodyOf,
     masker: Masker | None = None,
 ) -> None:
-    """Write `path`. `spool(file)` is where the reader left `file`'s body, if it accepted it.
+    """Write `path`. `body_of(file)` is where the reader left `file`'s body, if it accepted it.
 
     With `masker`, the configured secret values are masked in everything copied from the files.
     """
@@ -57,7 +57,7 @@ def write_merged(
             f'time="{result.duration_s:.3f}">\n'
         )
         for suite in result.suites:
-            _write_suite(out, suite, files.get(suite.name, []), spool, masker)
+            _write_suite(out, suite, files.get(suite.name, []), body_of, masker)
         out.write("</testsuites>\n")
     temp.replace(path)
 
@@ -72,7 +72,7 @@ def _attr(value: str) -> str:
 
 
 def _write_suite(
-    out: TextIO, suite: SuiteResult, files: list[Path], spool: BodyOf, masker: Masker | None
+    out: TextIO, suite: SuiteResult, files: list[Path], body_of: BodyOf, masker: Masker | None
 ) -> None:
     t = suite.totals
     out.write(
@@ -80,7 +80,7 @@ def _write_suite(
         f'errors="{t.errors}" skipped="{t.skipped}" time="{suite.duration_s:.3f}">\n'
     )
     for file in files:
-        found = spool(file)
+        found = body_of(file)
         if found is not None:
             out.flush()
             _copy_body(found, out.buffer, masker)
