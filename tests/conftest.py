@@ -9,7 +9,7 @@ form a group that one worker runs, one test after the other:
 - `prism`: tests/test_github_contract.py starts Prism on (a part of) GitHub's OpenAPI
   description in a module fixture: one worker starts it once, not each worker.
 The `act` runs are not grouped: they are slow but not timing-sensitive (generous deadlines),
-and spreading them is what keeps the suite near five minutes.
+and spreading them over the workers keeps the suite short.
 
 Bytecode: the suite starts hundreds of Python processes (suites' pytest, `gate` commands, the
 action's steps under act). With `PYTHONDONTWRITEBYTECODE` set, as on the development machine,
