@@ -278,8 +278,9 @@ def _unjudged(measured: str) -> str:
 def _sections(
     result: GateResult, red: Redactor, doc: _Doc, budget: int
 ) -> tuple[dict[str, int], dict[str, int]]:
+    sections = facts.Sections(result)
     shown = dict.fromkeys(facts.KINDS, 0)
-    omitted = {kind: facts.count(result, kind) for kind in facts.KINDS}
+    omitted = {kind: sections.count(kind) for kind in facts.KINDS}
     full = False
     for kind in facts.KINDS:
         if full or not omitted[kind]:
@@ -288,7 +289,7 @@ def _sections(
         heading = "### " + SECTION_TITLE[kind].format(n=f"{omitted[kind]:,}")
         separator = "\n\n" if kind == "failing" else "\n"
         size = len(heading) + 2
-        for entry in facts.ordered(result, kind):
+        for entry in sections.ordered(kind):
             item = _item(kind, entry, red)
             extra = len(item) + (len(separator) if items else 0)
             if doc.size + (2 if doc.blocks else 0) + size + extra > budget:

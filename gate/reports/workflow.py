@@ -40,18 +40,19 @@ def workflow_commands(result: GateResult, *, secrets: Iterable[str] = ()) -> lis
         title = "deploy-gate: pass with warnings"
         warnings.append(command("warning", reasons or "see the summary", title=title))
 
+    sections = facts.Sections(result)
     room = max(0, MAX_PER_KIND - len(errors))
-    for entry in facts.entries(result, "failing", room):
+    for entry in sections.entries("failing", room):
         errors.append(_problem_command("error", entry, red))
     room = max(0, MAX_PER_KIND - len(warnings))
-    warned = facts.entries(result, "flaky", room)
-    warned += facts.entries(result, "quarantined", room - len(warned))
+    warned = sections.entries("flaky", room)
+    warned += sections.entries("quarantined", room - len(warned))
     for entry in warned:
         warnings.append(_problem_command("warning", entry, red))
 
     notices = []
-    failing = facts.count(result, "failing")
-    warned_total = facts.count(result, "flaky") + facts.count(result, "quarantined")
+    failing = sections.count("failing")
+    warned_total = sections.count("flaky") + sections.count("quarantined")
     hidden_errors = failing - (MAX_PER_KIND - (1 if result.verdict == Verdict.BLOCK else 0))
     hidden_warnings = warned_total - (MAX_PER_KIND - (1 if result.outcome == Outcome.WARNED else 0))
     if hidden_errors > 0 or hidden_warnings > 0:
