@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.baseline import Baseline, BaselineError, compare, load_baseline, write_provenance
+from gate.collector import collector_paused
 from gate.config.schema import GateConfig
 from gate.errors import print_debug_traceback
 from gate.inputs import is_glob
@@ -102,6 +103,18 @@ def decide(
     cold_start: dict[str, Any] | None = None,
 ) -> Decision:
     """Read each run's JUnit (streaming), fold reruns, apply the policy: the `Decision`."""
+    with collector_paused():  # see gate.collector: 100,000 folded tests, no reference cycle
+        return _decide(runs, config, target, stress, duration_s, cold_start)
+
+
+def _decide(
+    runs: list[SuiteRun],
+    config: GateConfig,
+    target: str | None,
+    stress: StressSummary | None,
+    duration_s: float,
+    cold_start: dict[str, Any] | None,
+) -> Decision:
     redact = Redactor(config.secret_values)
     decision = Decision(
         GateResult(Verdict.BLOCK, Outcome.ERROR),  # a block until the suites are judged below
@@ -149,7 +162,11 @@ def emit(decision: Decision, out_dir: Path, *, secrets: frozenset[str] = frozens
     `secrets` (the configured values) are masked again at render time, behind the reader's pass.
     The decision's spools are removed afterwards, whatever happens.
     """
-    out_dir = Path(out_dir)
+    with collector_paused():  # see gate.collector: the reports walk 100,000 problems
+        return _emit(decision, Path(out_dir), secrets)
+
+
+def _emit(decision: Decision, out_dir: Path, secrets: frozenset[str]) -> int:
     result = decision.result
     try:
         junit_dir = out_dir / "junit"
