@@ -375,3 +375,23 @@ def test_gradle_test_retry_attempts_are_separate_testcases() -> None:
     assert (
         refunds.message == "failed in all 2 attempts: java.lang.IllegalStateException: no payment"
     )
+
+
+def test_every_field_of_a_folded_case_comes_from_its_own_source(tmp_path: Path) -> None:
+    """`_fold` builds cases by position (speed): each field must still get its own value."""
+    report = tmp_path / "one.xml"
+    report.write_text(
+        '<testsuite name="s"><testcase classname="pkg.C" name="t" file="t.py" line="12" '
+        'time="1.23456"><properties><property name="priority" value="P2"/></properties>'
+        '<failure message="boom">trace line</failure></testcase></testsuite>',
+        encoding="utf-8",
+    )
+    (case,) = read_junit([report]).cases
+    assert (case.id, case.name, case.outcome, case.status) == (
+        "pkg.C::t",
+        "t",
+        "failed",
+        CaseStatus.FAILED,
+    )
+    assert (case.message, case.detail) == ("boom", "trace line")
+    assert (case.duration_s, case.file, case.line, case.tier) == (1.235, "t.py", 12, "p2")
