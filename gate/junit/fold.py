@@ -35,6 +35,8 @@ from gate.junit.text import (
 from gate.model import CaseStatus, Problem
 
 _SKIP, _FAIL, _ERROR, _FLAKY, _PASS = 1, 2, 4, 8, 16
+_PROPS = 32  # a child tag, not an outcome: the testcase has <properties> (its priority tier)
+_OUTCOMES = _SKIP | _FAIL | _ERROR | _FLAKY
 _SEVERITY = {_SKIP: 1, _FAIL: 2, _ERROR: 3}
 # the worst severity of every combination of _SKIP, _FAIL and _ERROR
 _WORST = tuple(max((v for k, v in _SEVERITY.items() if bits & k), default=0) for bits in range(8))
@@ -47,6 +49,7 @@ _OUTCOME_TAGS = {
     "flakyFailure": _FLAKY,
     "flakyError": _FLAKY,
 }
+_CHILD_KINDS = {**_OUTCOME_TAGS, "properties": _PROPS}
 # Which outcome element's text a record keeps, most telling first.
 _TEXT_SOURCES = {
     tag: rank
@@ -210,7 +213,7 @@ class Folder:
         buckets = self._buckets
         records = self._records
         add_problem = self._add_problem
-        tag_kinds = dict(_OUTCOME_TAGS)  # grows with namespaced and other child tags seen
+        tag_kinds = dict(_CHILD_KINDS)  # grows with namespaced and other child tags seen
         count = 0
         total = 0.0
         nameless = 0
@@ -243,14 +246,14 @@ class Folder:
                     tag = child.tag
                     kind = tag_kinds.get(tag)
                     if kind is None:
-                        kind = _OUTCOME_TAGS.get(local_name(tag), 0)
+                        kind = _CHILD_KINDS.get(local_name(tag), 0)
                         if len(tag_kinds) < 1_000:
                             tag_kinds[tag] = kind
                     kinds |= kind
             if not kinds & (_FAIL | _ERROR) and (get("status") or get("result")):
                 kinds |= _not_run(get("status"), get("result"))
             hashed = hash(key)
-            if not kinds:  # passed (or only properties, system-out and the like)
+            if not kinds & _OUTCOMES:  # passed (or only properties, system-out and the like)
                 record = records.get(hashed)
                 if record is None:
                     buckets[hashed & 255].append(hashed)
@@ -299,7 +302,7 @@ class Folder:
             else:
                 record.message, record.detail = texts
             record.line = _int(case.get("line"))
-        if record.tier is None:
+        if record.tier is None and kinds & _PROPS:
             record.tier = _tier(case)
 
     def _texts(self, case: Element, kinds: int, fresh: bool) -> tuple[str, str] | None:
