@@ -73,6 +73,18 @@ class BodyWriter:
                     self._out.write(self._pending[:-_TAIL])
                 self._pending = self._pending[-_TAIL:]
 
+    @property
+    def measuring(self) -> bool:
+        """Whether this writer only measures (writes no text)."""
+        return self._out is None
+
+    def ends_with(self, after: str) -> None:
+        """The rest of the file was read elsewhere (`gate.junit.split`): `after` is the text
+        after the body there, and this writer's own tail is not the file's."""
+        self._unwrap = False
+        self._pending = ""
+        self._after = after
+
     def close(self) -> None:
         """Flush; an unwrapped `<testsuites>` loses its end tag here."""
         if self._unwrap:

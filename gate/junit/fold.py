@@ -17,7 +17,7 @@ of the identity tuple: two different tests colliding among a million has a proba
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ DETAILED_CASES = 500
 # ("feature flag off", "Connection refused"), and cleaning and redacting one costs microseconds.
 _MESSAGES_CACHED = 10_000
 _MESSAGE_CACHED_CHARS = 200
+_EXPORT_RECORDS = 2_000  # records per piece of `Folder.export`
 DETAIL_BUDGET = 1_000_000
 MESSAGE_BUDGET = 500_000
 
@@ -188,7 +189,7 @@ class Folder:
         self._owners = _Owners(redact)
         self._messages: dict[str, str] = {}  # raw message -> cleaned (most messages repeat)
         self.messages_cut = 0
-        self.add, self._stats = self._make_add()
+        self.add, self._stats, self._count_more = self._make_add()
 
     @property
     def testcases(self) -> int:
@@ -207,9 +208,14 @@ class Folder:
 
     def _make_add(
         self,
-    ) -> tuple[Callable[[str, Element], None], Callable[[], tuple[int, float, int]]]:
+    ) -> tuple[
+        Callable[[str, Element], None],
+        Callable[[], tuple[int, float, int]],
+        Callable[[int, float], None],
+    ]:
         """`add(suite, testcase)`, called a million times, as a closure over locals so the
-        passed path touches no attribute; and a reader of its counters."""
+        passed path touches no attribute; a reader of its counters; and a way to add to them
+        (what a later part of the file, read elsewhere, counted)."""
         buckets = self._buckets
         records = self._records
         add_problem = self._add_problem
@@ -266,7 +272,12 @@ class Folder:
         def stats() -> tuple[int, float, int]:
             return count, total, nameless
 
-        return add, stats
+        def count_more(testcases: int, seconds: float) -> None:
+            nonlocal count, total
+            count += testcases
+            total += seconds
+
+        return add, stats, count_more
 
     def _add_problem(
         self,
@@ -361,6 +372,107 @@ class Folder:
         self._detailed += 1 if fresh else 0
         return message, detail
 
+    def later_part(self) -> Folder:
+        """An empty folder for a later part of the same file, read in another process
+        (`gate.junit.split`): it redacts the same way; `absorb` then takes in what it folded."""
+        return Folder(self._redact)
+
+    def folds_alone(self) -> bool:
+        """Whether every test here was attempted at most once without passing and no test
+        was unnamed: then `absorb` gives exactly what one folder reading on would have.
+        (Which attempt's text a test keeps, and what the text budgets charge, depend on
+        the attempts before; replaying one attempt per test is exact, more would not be.)"""
+        return not self.nameless and all(r.attempts == 1 for r in self._records.values())
+
+    def export(self) -> Iterator[Any]:
+        """What this folder learnt, as plain values (for `marshal`), for `absorb` elsewhere:
+        (testcases, duration); then each bucket's hashes (int64 bytes, native order); then
+        lists of up to `_EXPORT_RECORDS` records, `(hash, passed before it, *_values(record))`,
+        in reading order. In pieces, so that neither side holds a second copy of it all."""
+        yield self.testcases, self.duration
+        records = self._records
+        passed_first: set[int] = set()
+        for bucket in self._buckets:
+            passed_first |= records.keys() & bucket  # C speed: the array is iterated there
+            yield bucket.tobytes()
+        chunk: list[tuple[Any, ...]] = []
+        for hashed, record in records.items():
+            chunk.append((hashed, hashed in passed_first, *_values(record)))
+            if len(chunk) == _EXPORT_RECORDS:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def absorb(self, values: Iterator[Any]) -> None:
+        """Take in what a folder read after this one's last testcase (its `export`), as if this
+        folder had read it: the same counts and statuses as one folder reading both parts.
+
+        Its passes go into the buckets as they are (C speed): a hash there that also has a
+        record only says that the test passed at some point, which the record then knows. Its
+        records and their text budgets are replayed in its reading order.
+        """
+        testcases, duration = next(values)
+        records = self._records
+        passed_later: set[int] = set()  # records here whose test passed in the later part
+        for bucket in self._buckets:
+            start = len(bucket)
+            bucket.frombytes(next(values))
+            passed_later |= records.keys() & bucket[start:]
+        for chunk in values:
+            for hashed, passed_first, *fields in chunk:
+                if passed_first:
+                    passed_later.discard(hashed)  # it is folded with its later record
+                self._take(hashed, _record_of(fields), passed_first)
+        for hashed in passed_later:  # passed in the later part, and nothing else there
+            record = records[hashed]
+            record.last = _PASS
+            record.passes += 1
+        self._count_more(testcases, duration)
+
+    def _take(self, hashed: int, incoming: _Record, passed_first: bool) -> None:
+        """One record of a later part: added, or folded after this folder's record of it."""
+        record = self._records.get(hashed)
+        if record is None:
+            self._spend(incoming, fresh=True)
+            self._records[hashed] = incoming  # its earlier passes are in the buckets
+            return
+        record.attempts += incoming.attempts
+        record.seen |= incoming.seen
+        if incoming.last:
+            record.last = incoming.last
+        elif passed_first:
+            record.last = _PASS
+        record.passes += incoming.passes + (1 if passed_first else 0)
+        if incoming.worst > record.worst or (not record.message and not record.detail):
+            record.worst = max(incoming.worst, record.worst)
+            record.duration, record.line = incoming.duration, incoming.line
+            if incoming.cut or not self._spend(incoming, fresh=not record.detail):
+                record.cut = True  # no room for its text: the earlier text stays
+            else:
+                record.message, record.detail = incoming.message, incoming.detail
+        if record.tier is None:
+            record.tier = incoming.tier
+
+    def _spend(self, record: _Record, fresh: bool) -> bool:
+        """Charge `record`'s text to this folder's budgets, as `_texts` would have: False, and
+        the text left out, when the message budget is spent; a detail past its budget is
+        dropped. `fresh`: it is the first detail of its test (counted in `DETAILED_CASES`)."""
+        if not record.message and not record.detail:
+            return True
+        if self._message_budget <= 0:
+            record.message = record.detail = ""
+            record.cut = True
+            return False
+        self._message_budget -= len(record.message)
+        if record.detail:
+            if self._detail_budget <= 0 or self._detailed >= DETAILED_CASES:
+                record.detail = ""
+            else:
+                self._detail_budget -= len(record.detail)
+                self._detailed += 1 if fresh else 0
+        return True
+
     def finish(self) -> tuple[int, list[FoldedCase]]:
         """(unique passed tests incl. flaky, the non-passed unique tests in reading order).
 
@@ -390,6 +502,24 @@ class Folder:
                 cases.append(folded)
         cases.reverse()  # reading order
         return passed, cases
+
+
+def _values(r: _Record) -> tuple[Any, ...]:
+    """Every field of a record, in the order `_record_of` takes them."""
+    return (
+        r.attempts, r.cut, r.detail, r.duration, r.file, r.id, r.last,
+        r.line, r.message, r.name, r.passes, r.seen, r.tier, r.worst,
+    )  # fmt: skip
+
+
+def _record_of(values: list[Any]) -> _Record:
+    """The record `_values` gave these values of."""
+    r = _Record.__new__(_Record)
+    (
+        r.attempts, r.cut, r.detail, r.duration, r.file, r.id, r.last,
+        r.line, r.message, r.name, r.passes, r.seen, r.tier, r.worst,
+    ) = values  # fmt: skip
+    return r
 
 
 def _not_run(status: str | None, result: str | None) -> int:

@@ -70,16 +70,27 @@ class TextFacts:
         self.verbatim = False
 
 
-def read_text(path: Path, facts: TextFacts | None = None) -> Iterator[str]:
+def read_text(
+    path: Path, facts: TextFacts | None = None, *, start: int = 0, stop: int | None = None
+) -> Iterator[str]:
     """Decoded, cleaned text of `path` in chunks; raises `UnsafeOrUnreadable` or `OSError`.
 
     With `facts`, records whether the text is the file's bytes unchanged (see `TextFacts`).
+    `start` and `stop` read only bytes `start` to `stop` of a UTF-8 file, for reading one file
+    in two parts (`gate.junit.split`): `start` must be the `<` of a tag (the decoder, the
+    capper and the character-reference carry are then at rest) and is never the file's start.
     """
     facts = facts if facts is not None else TextFacts()
     with open_regular(path) as fh:
         info = os.fstat(fh.fileno())
         facts.size, facts.mtime_ns = info.st_size, info.st_mtime_ns
-        head = fh.read(CHUNK)
+        if start:
+            fh.seek(start)
+            utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            chunks = _decoded(fh, _read(fh, CHUNK, start, stop), utf8, True, facts, stop)
+            yield from cap_runs(chunks, on_cut=facts.changed)
+            return
+        head = _read(fh, CHUNK, 0, stop)
         if not head:
             raise UnsafeOrUnreadable("the file is empty (0 bytes)")
         encoding, ascii_compatible = _detect_encoding(head)
@@ -91,8 +102,23 @@ def read_text(path: Path, facts: TextFacts | None = None) -> Iterator[str]:
             facts.changed()
         elif head.startswith(codecs.BOM_UTF8):
             facts.skipped = len(codecs.BOM_UTF8)
-        chunks = _decoded(fh, head, decoder, ascii_compatible, facts)
+        chunks = _decoded(fh, head, decoder, ascii_compatible, facts, stop)
         yield from cap_runs(_guard_prolog(chunks), on_cut=facts.changed)
+
+
+def utf8_text(head: bytes) -> bool:
+    """Whether a file starting with `head` is read as UTF-8 (or ASCII): its byte offsets are
+    then offsets in its text's encoding, so it can be read in parts."""
+    encoding, ascii_compatible = _detect_encoding(head)
+    try:
+        return ascii_compatible and codecs.lookup(encoding).name in _UTF8_TEXT
+    except LookupError:
+        return False
+
+
+def _read(fh: BinaryIO, size: int, position: int, stop: int | None) -> bytes:
+    """Up to `size` bytes at `position` (where `fh` is), never past `stop`."""
+    return fh.read(size if stop is None else max(0, min(size, stop - position)))
 
 
 _KINDS = (
@@ -129,9 +155,11 @@ def _decoded(
     decoder: codecs.IncrementalDecoder,
     ascii_compatible: bool,
     facts: TextFacts,
+    stop: int | None = None,
 ) -> Iterator[str]:
     carry = ""
     data = head
+    position = fh.tell()
     while data:
         facts.read += len(data)
         if ascii_compatible:
@@ -152,7 +180,8 @@ def _decoded(
                 facts.changed()
         if text:
             yield text
-        data = fh.read(CHUNK)
+        data = _read(fh, CHUNK, position, stop)
+        position += len(data)
     tail = carry + decoder.decode(b"", final=True)
     if tail:
         if "\ufffd" in tail:  # a truncated multi-byte sequence at the very end
