@@ -32,6 +32,7 @@ from gate.redact import Redactor
 class Tries:
     started: int = 0  # a child was forked
     absorbed: int = 0  # its part was taken
+    pids: list[int] = dataclasses.field(default_factory=list)
 
 
 @pytest.fixture
@@ -43,6 +44,8 @@ def tries(monkeypatch: pytest.MonkeyPatch) -> Tries:
     def counted_start(*args: Any, **kwargs: Any) -> split.LaterRead | None:
         later = start(*args, **kwargs)
         seen.started += later is not None
+        if later is not None:
+            seen.pids.append(later._pid)
         return later
 
     def counted_absorb(self: Folder, values: Iterator[Any]) -> None:
@@ -252,7 +255,7 @@ def test_the_child_is_reaped_when_this_side_fails(
         scan_file(path, Folder(lambda s: s), AttributeCounts())
     assert tries.started == 1
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # no child left, not even a zombie
+        os.waitpid(tries.pids[0], os.WNOHANG)  # reaped: not running, not even a zombie
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

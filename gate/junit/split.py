@@ -10,14 +10,17 @@ How, and why the result is always the one a single reader gets:
 2. A forked child checks that S is not inside a comment, CDATA section or processing
    instruction (the last opener of each before S must be closed before S), guesses the suites
    open at S (the root's start tag, and the last `<testsuite` start tag before S), parses those
-   start tags followed by the bytes from S to the end with a folder of its own, and sends back
-   what it folded (`Folder.export`), the suites it assumed open, and what it learnt of the text.
+   start tags followed by the bytes from S to the end with a folder of its own, and writes to
+   a temporary file what it folded (`Folder.export`), the suites it assumed open, and what it
+   learnt of the text. It declines when a test there failed, erred or was skipped more than
+   once, or had no name (`Folder.folds_alone`): which attempt's text such a test keeps, and
+   how unnamed tests are numbered, depend on what came before S.
 3. Meanwhile this process parses bytes 0 to S. It takes the child's part (`Folder.absorb`)
    only if it ended at S with no testcase open and exactly the suites the child assumed, and
    the child parsed to the end of the file without an error; the parser proves the rest (a
    `<testcase` inside an element the child did not know of ends in a mismatched tag there).
 4. Otherwise, or if the child failed or declined for any reason, this process reads on from S
-   itself, exactly as if no split had been tried.
+   itself, exactly as if no split had been tried (costing the wall time of one reader).
 
 Only for a UTF-8 (or ASCII) file of at least `SPLIT_BYTES`, when this process may use two CPUs,
 has no other thread (a fork copies only the calling thread) and the platform can fork.
