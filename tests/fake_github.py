@@ -262,13 +262,23 @@ class FakeGitHub:
         )
 
     def barrier(self, method: str, path_regex: str, parties: int = 2) -> None:
-        """Hold the first `parties` matching requests until all arrived (forces a race)."""
+        """Hold the first `parties` matching requests until all arrived, and answer them all
+        from the state they arrived to (forces a race).
+
+        Releasing them together is not enough: under load one handler thread could answer,
+        its client act on the answer (a POST), and only then the other handler read the state,
+        which no longer was the one both requests saw. So each answer is computed, then held
+        until every party has computed its own.
+        """
         with self._lock:
             self._barriers.append(
                 [
                     method.upper(),
                     re.compile(path_regex),
-                    threading.Barrier(parties, timeout=20),
+                    (
+                        threading.Barrier(parties, timeout=20),
+                        threading.Barrier(parties, timeout=20),
+                    ),
                     parties,
                 ]
             )
@@ -321,9 +331,24 @@ class FakeGitHub:
         record = Recorded(method, path, query, body)
         with self._lock:
             self.requests.append(record)
-            barrier = self._take_barrier(method, path)
-        if barrier is not None:
-            barrier.wait()
+            barriers = self._take_barrier(method, path)
+        if barriers is not None:
+            barriers[0].wait()  # all arrived
+        answer = self._answer(record, method, path, query, token, body, base)
+        if barriers is not None:
+            barriers[1].wait()  # all answered from the state they arrived to
+        return answer
+
+    def _answer(
+        self,
+        record: Recorded,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        token: str | None,
+        body: Any,
+        base: str,
+    ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             fault = self._take_fault(method, path)
             if fault is not None and not fault.applied:
@@ -345,7 +370,9 @@ class FakeGitHub:
                 return entry[2]  # type: ignore[no-any-return]
         return None
 
-    def _take_barrier(self, method: str, path: str) -> threading.Barrier | None:
+    def _take_barrier(
+        self, method: str, path: str
+    ) -> tuple[threading.Barrier, threading.Barrier] | None:
         for entry in self._barriers:
             m, pattern, barrier, _left = entry
             if m == method and pattern.search(path):
