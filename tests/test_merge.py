@@ -24,9 +24,11 @@ SMOKE_PASS = """<?xml version="1.0"?>
 
 def _shard(out: Path, url: str, thresholds: dict[str, list[str]], smoke: str | None) -> None:
     """What a matrix job's `gate run` leaves: result.json, junit/, stress/."""
-    config = validate_config(
-        {"stress": {"rate": 50, "duration_s": 1, "workers": 1, "thresholds": thresholds}}, env={}
-    )
+    # Merging is under test, not the generator's self-check (tests/test_stress_* has its own):
+    # in a full parallel test run this process can wait over 50 ms for a CPU, which the
+    # default `late_after_ms` would call a saturated generator (an inconclusive shard).
+    stress = {"rate": 50, "duration_s": 1, "workers": 1, "thresholds": thresholds}
+    config = validate_config({"stress": {**stress, "late_after_ms": 2_000}}, env={})
     assert config.stress is not None
     stress = run_stress(config.stress, target=url, out_dir=out, secrets=frozenset(), progress=False)
     runs = [stress.suite]
