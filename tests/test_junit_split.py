@@ -184,30 +184,23 @@ def test_a_split_point_inside_a_section_is_declined(
     assert "ghost" not in {c.name for c in two.cases}
 
 
-def test_a_wrong_guess_of_the_open_suites_is_read_on_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tries: Tries
-) -> None:
-    """testsuites > outer > inner: the child guesses root + inner, this side knows better."""
-    path = tmp_path / "nested.xml"
-    path.write_text(
+@pytest.mark.parametrize(
+    "text",
+    [
+        # testsuites > outer > inner: the child guesses root + inner, this side knows better
         '<testsuites name="r"><testsuite name="outer"><testsuite name="inner">'
         f"{cases('A', 30)}{cases('B', 30, '<failure/>')}</testsuite></testsuite></testsuites>",
-        encoding="utf-8",
-    )
-    one, two = both(path, monkeypatch)
-    same(one, two)
-    assert (tries.started, tries.absorbed) == (1, 0)
-
-
-def test_a_testcase_open_at_the_split_point_is_read_on_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tries: Tries
+        # the split point is a testcase nested in another one, still open here
+        '<testsuite name="s"><testcase name="outer" classname="c">'
+        f"{cases('B', 40, '<failure/>')}</testcase></testsuite>",
+    ],
+    ids=["wrong-suites-guessed", "testcase-open-here"],
+)
+def test_a_split_point_this_side_disagrees_with_is_read_on_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tries: Tries, text: str
 ) -> None:
-    path = tmp_path / "open.xml"
-    inner = cases("B", 40, "<failure/>")
-    path.write_text(
-        f'<testsuite name="s"><testcase name="outer" classname="c">{inner}</testcase></testsuite>',
-        encoding="utf-8",
-    )
+    path = tmp_path / "nested.xml"
+    path.write_text(text, encoding="utf-8")
     one, two = both(path, monkeypatch)
     same(one, two)
     assert (tries.started, tries.absorbed) == (1, 0)

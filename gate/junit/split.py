@@ -77,6 +77,8 @@ def start_later_part(path: Path, folder: Folder, *, read_later: ReadLater) -> La
     if not _may_fork():
         return None
     try:
+        if os.stat(path).st_size < SPLIT_BYTES:  # most files: no open, no read
+            return None
         start = _split_point(path)
     except (OSError, ValueError, UnsafeOrUnreadable):
         return None  # the reader says what is wrong with it
