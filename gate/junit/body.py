@@ -100,7 +100,7 @@ class BodyWriter:
         return self._before, self._after, self._skip or not self._root_known
 
     def _find_root(self) -> None:
-        start = _root_start(self._head)
+        start = root_start(self._head)
         if start is None or self._head.find(">", start) == -1:
             return  # the root's start tag is not complete yet
         self._before = self._head[:start]
@@ -117,7 +117,7 @@ class BodyWriter:
             self.write(head[match.end() :])
 
 
-def _root_start(text: str) -> int | None:
+def root_start(text: str) -> int | None:
     """Index of the root element's `<` (comments and processing instructions skipped)."""
     i = 0
     while True:

@@ -41,6 +41,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
+from gate.junit.body import root_start
 from gate.junit.fold import Folder
 from gate.junit.source import CHUNK, UnsafeOrUnreadable, open_regular, utf8_text
 
@@ -261,23 +262,11 @@ def _open_suites_text(fh: BinaryIO, head_bytes: bytes, suite_at: int) -> str | N
 
 def _root_tag(head: str) -> tuple[int, str, str] | None:
     """(index, name, text) of the root element's start tag in the file's first characters."""
-    i = 0
-    while True:
-        i = head.find("<", i)
-        if i == -1:
-            return None
-        for opener, closer in (("<?", "?>"), ("<!--", "-->")):
-            if head.startswith(opener, i):
-                end = head.find(closer, i)
-                if end == -1:
-                    return None
-                i = end + len(closer)
-                break
-        else:
-            tag = _START_TAG.match(head, i)
-            if tag is None or tag.group(0).endswith("/>"):
-                return None
-            return i, tag.group(1), tag.group(0)
+    at = root_start(head)
+    tag = None if at is None else _START_TAG.match(head, at)
+    if at is None or tag is None or tag.group(0).endswith("/>"):
+        return None
+    return at, tag.group(1), tag.group(0)
 
 
 def _load(source: BinaryIO) -> Later | None:
